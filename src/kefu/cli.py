@@ -1,0 +1,246 @@
+"""Command line: serve, worker, db upgrade, demo, users, orders import."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from kefu.bootstrap import App, build_app, upgrade_database
+from kefu.config import load_settings
+from kefu.domain.errors import DomainError
+from kefu.domain.types import SYSTEM_ACTOR
+from kefu.logs import configure_logging
+
+app_cli = typer.Typer(help="kefu 客服 — after-sales and complaint handling", no_args_is_help=True)
+db_cli = typer.Typer(help="database 数据库")
+users_cli = typer.Typer(help="users 用户")
+orders_cli = typer.Typer(help="orders 订单")
+app_cli.add_typer(db_cli, name="db")
+app_cli.add_typer(users_cli, name="users")
+app_cli.add_typer(orders_cli, name="orders")
+console = Console()
+
+
+def _app() -> App:
+    settings = load_settings()
+    configure_logging(json_logs=settings.log_json)
+    return build_app(settings)
+
+
+def _serve(app: App, host: str, port: int, with_worker: bool) -> None:
+    import uvicorn
+
+    from kefu.web.app import create_app
+    from kefu.worker import start_in_thread
+
+    stop: threading.Event | None = None
+    if with_worker:
+        _, stop = start_in_thread(app)
+    try:
+        uvicorn.run(create_app(app), host=host, port=port, log_level="warning",
+                    access_log=False)
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+@app_cli.command()
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
+          port: Annotated[int, typer.Option()] = 8000,
+          worker: Annotated[bool, typer.Option("--worker/--no-worker")] = True) -> None:
+    """Web + API (+ worker) in one process. Applies migrations; never adds demo data."""
+    app = _app()
+    upgrade_database(app.settings)
+    console.print(f"kefu 客服 listening on http://{host}:{port}  (database: "
+                  f"{app.engine.dialect.name})")
+    _serve(app, host, port, worker)
+
+
+@app_cli.command()
+def demo(host: Annotated[str, typer.Option()] = "127.0.0.1",
+         port: Annotated[int, typer.Option()] = 8000,
+         serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True) -> None:
+    """Migrate, load demo data (once) and serve on http://127.0.0.1:8000."""
+    from kefu.demo import DEMO_PASSWORD, PEOPLE, load_demo
+
+    app = _app()
+    upgrade_database(app.settings)
+    result = load_demo(app)
+    if result.loaded:
+        console.print(f"demo data loaded: {result.orders} orders, {result.cases} cases")
+    else:
+        console.print("demo data already present (var/ kept); nothing added")
+    console.print(f"\n  kefu 客服 demo: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
+    console.print(f"  logins (password {DEMO_PASSWORD}):")
+    for username, roles, shop, _teams, display in PEOPLE:
+        console.print(f"    {username:<11} {','.join(roles):<13} {shop or '':<7} {display}")
+    if serve_after:
+        _serve(app, host, port, True)
+
+
+@app_cli.command("worker")
+def worker_cmd(once: Annotated[bool, typer.Option("--once")] = False) -> None:
+    """Run the background worker (outbox relay, sweeps); --once runs one pass and exits."""
+    from kefu.worker import run, run_once
+
+    app = _app()
+    if once:
+        console.print(f"delivered {run_once(app)} outbox rows")
+        return
+    stop = threading.Event()
+    try:
+        run(app, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations up to head."""
+    settings = load_settings()
+    upgrade_database(settings)
+    console.print("database is at head")
+
+
+@users_cli.command("create")
+def users_create(
+    username: str,
+    role: Annotated[list[str], typer.Option("--role", help="buyer seller agent tech_support "
+                                                           "supervisor admin")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    shop: Annotated[str | None, typer.Option()] = None,
+    team: Annotated[list[str] | None, typer.Option()] = None,
+    name: Annotated[str, typer.Option()] = "",
+    buyer_ref: Annotated[str | None, typer.Option()] = None,
+    token: Annotated[bool, typer.Option("--token", help="also print an API token")] = False,
+) -> None:
+    """Create a user (and optionally an API token)."""
+    from kefu.services.users import create_user, issue_token
+
+    app = _app()
+    try:
+        user = create_user(app.uow(), username=username, password=password, roles=role,
+                           display_name=name, shop_code=shop, team_codes=team or [],
+                           buyer_ref=buyer_ref, now=app.clock.now())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"created user {user.username} (id {user.id}) roles {sorted(user.roles)}")
+    if token:
+        console.print(issue_token(app.uow(), username=username, name="cli", now=app.clock.now()))
+
+
+@users_cli.command("token")
+def users_token(username: str, name: str = "cli") -> None:
+    """Issue an API token for an existing user (printed once)."""
+    from kefu.services.users import issue_token
+
+    app = _app()
+    try:
+        console.print(issue_token(app.uow(), username=username, name=name, now=app.clock.now()))
+    except DomainError as exc:
+        _fail(exc)
+
+
+def _fail(exc: DomainError) -> None:
+    console.print(f"[red]{exc.zh}[/red]\n{exc.en}")
+    for f in exc.fields:
+        console.print(f"  {f.field}: {f.zh} / {f.en}")
+    raise typer.Exit(2)
+
+
+def read_order_file(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Yield (source ref, order mapping) from .jsonl (one order a line) or .csv (a line item a row)."""
+    if path.suffix.lower() == ".jsonl":
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield f"line {n}", {"_parse_error": str(exc)}
+                    continue
+                yield f"line {n}", item if isinstance(item, dict) else {"_parse_error": "object"}
+        return
+    yield from _csv_orders(path)
+
+
+ORDER_COLUMNS = ("order_no", "shop_code", "buyer_ref", "buyer_name", "buyer_phone",
+                 "buyer_address", "paid_at", "shipped_at", "signed_at", "carrier", "tracking_no")
+
+
+def _csv_orders(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    # Rows of one order are consecutive; an order is complete when the number changes.
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        current: dict[str, Any] | None = None
+        rows: list[int] = []
+        for n, row in enumerate(reader, 2):
+            order_no = (row.get("order_no") or "").strip()
+            if current is None or order_no != current["order_no"]:
+                if current is not None:
+                    yield _rows_ref(rows), current
+                current = {k: row.get(k, "") for k in ORDER_COLUMNS}
+                current["order_no"] = order_no
+                current["lines"] = []
+                rows = []
+            rows.append(n)
+            current["lines"].append({
+                "line_no": row.get("line_no") or len(current["lines"]) + 1,
+                "sku": row.get("sku", ""), "title": row.get("title", ""),
+                "quantity": row.get("quantity", ""), "unit_price_fen": row.get("unit_price_fen"),
+                "paid_fen": row.get("paid_fen"), "paid_cash_fen": row.get("paid_cash_fen") or None,
+                "paid_points_fen": row.get("paid_points_fen") or None,
+                "paid_coupon_fen": row.get("paid_coupon_fen") or None,
+                "flags": row.get("flags", ""),
+            })
+        if current is not None:
+            yield _rows_ref(rows), current
+
+
+def _rows_ref(rows: list[int]) -> str:
+    return f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}-{rows[-1]}"
+
+
+@orders_cli.command("import")
+def orders_import(file: Path, batch: Annotated[int, typer.Option()] = 500) -> None:
+    """Import orders from FILE.csv or FILE.jsonl: progress bar, per-row error report."""
+    from kefu.services.orders import import_batches
+
+    if not file.exists():
+        console.print(f"[red]文件不存在 file not found: {file}[/red]")
+        raise typer.Exit(2)
+    app = _app()
+    upgrade_database(app.settings)
+    total_bytes = file.stat().st_size
+    with Progress(TextColumn("导入 importing"), BarColumn(), TextColumn("{task.completed} orders"),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("import", total=None)
+        report = import_batches(app.uow, actor=SYSTEM_ACTOR, raw_items=read_order_file(file),
+                                now=app.clock.now(), batch_size=batch,
+                                progress=lambda n: progress.advance(task, n))
+    console.print(f"created {report.created}, updated {report.updated}, failed {report.failed}"
+                  f" ({total_bytes} bytes read)")
+    for item in report.items:
+        if item.status == "error":
+            for e in item.errors or ():
+                console.print(f"  {item.ref}: {e.field}: {e.zh} / {e.en}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app_cli(prog_name="kefu")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Settings: a frozen dataclass built from the environment by load_settings(); no I/O at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./var/kefu.db"
+    var_dir: Path = Path("./var")
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    run_worker: bool = True
+    worker_interval_s: float = 2.0
+    reopen_window_days: int = 15
+    first_response_hours: int = 24
+    max_upload_bytes: dict[str, int] = field(default_factory=lambda: {
+        "image": 10 * 1024 * 1024, "application/pdf": 20 * 1024 * 1024,
+        "video": 100 * 1024 * 1024,
+    })
+    default_team: str = "cs"
+    log_json: bool = True
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.var_dir / "blobs"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _secret(var_dir: Path) -> str:
+    """Stable per-install secret: from KEFU_SECRET_KEY, else generated once under var/."""
+    from_env = os.environ.get("KEFU_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read KEFU_* variables; explicit overrides win."""
+    env = os.environ
+    var_dir = Path(str(overrides.pop("var_dir", env.get("KEFU_VAR_DIR", "./var"))))
+    default_db = f"sqlite:///{var_dir / 'kefu.db'}"
+    settings = Settings(
+        database_url=env.get("KEFU_DATABASE_URL", default_db),
+        var_dir=var_dir,
+        host=env.get("KEFU_HOST", "127.0.0.1"),
+        port=int(env.get("KEFU_PORT", "8000")),
+        reopen_window_days=int(env.get("KEFU_REOPEN_WINDOW_DAYS", "15")),
+        log_json=env.get("KEFU_LOG_FORMAT", "json") == "json",
+    )
+    if "secret_key" not in overrides:
+        overrides["secret_key"] = _secret(var_dir)
+    return settings.with_(**overrides)

@@ -1,0 +1,1 @@
+"""Pure domain rules: no database, no web, no clock — only stdlib and our own types."""

@@ -1,0 +1,217 @@
+"""Order snapshot: the shop's order as the rules read it, and validation of imported rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kefu.domain.errors import FieldError, InvalidInput
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class LineFlag(StrEnum):
+    CUSTOM_MADE = "custom_made"  # 定制
+    PERISHABLE = "perishable"  # 鲜活易腐
+    DIGITAL = "digital"  # 在线下载或拆封的音像制品、计算机软件等数字化商品
+    PERIODICAL = "periodical"  # 交付的报纸、期刊
+    CONFIRMED_NON_RETURNABLE = "confirmed_non_returnable"  # 购买时经消费者确认不宜退货
+    NEAR_EXPIRY_OR_FLAWED = "near_expiry_or_flawed"  # 临期/瑕疵商品并明示
+    DURABLE = "durable"  # 耐用商品（举证责任倒置）
+    VIRTUAL = "virtual"  # 虚拟商品
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    line_no: int
+    sku: str
+    title: str
+    quantity: int
+    unit_price_fen: int
+    paid_fen: int
+    paid_cash_fen: int
+    paid_points_fen: int
+    paid_coupon_fen: int
+    flags: frozenset[LineFlag]
+
+
+@dataclass(frozen=True)
+class Order:
+    order_no: str
+    shop_code: str
+    buyer_ref: str
+    buyer_name: str
+    buyer_phone: str
+    buyer_address: str
+    paid_at: datetime
+    shipped_at: datetime | None
+    signed_at: datetime | None
+    carrier: str
+    tracking_no: str
+    lines: tuple[OrderLine, ...]
+
+    @property
+    def paid_total_fen(self) -> int:
+        return sum(line.paid_fen for line in self.lines)
+
+
+_ORDER_NO = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, code: str, zh: str, en: str) -> None:
+        self.errors.append(FieldError(field, code, zh, en))
+
+    def text(self, data: Mapping[str, Any], key: str, *, required: bool, max_len: int = 200,
+             path: str = "") -> str:
+        value = data.get(key)
+        name = path + key
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.add(name, "required", "必填", "is required")
+            return ""
+        if not isinstance(value, str | int):
+            self.add(name, "type", "必须是文本", "must be text")
+            return ""
+        text = str(value).strip()
+        if len(text) > max_len:
+            self.add(name, "too_long", f"不能超过 {max_len} 个字符",
+                     f"must be at most {max_len} characters")
+        return text
+
+    def fen(self, data: Mapping[str, Any], key: str, *, path: str, default: int | None = None
+            ) -> int:
+        value = data.get(key, default)
+        name = path + key
+        if value is None or value == "":
+            if default is not None:
+                return default
+            self.add(name, "required", "必填（单位：分）", "is required (in fen)")
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            self.add(name, "type", "必须是整数（单位：分）", "must be an integer number of fen")
+            return 0
+        if isinstance(value, str):
+            if not re.fullmatch(r"-?\d+", value.strip()):
+                self.add(name, "not_integer", "金额必须是整数分，不能有小数",
+                         "money must be whole fen, no decimals")
+                return 0
+            value = int(value)
+        if value < 0:
+            self.add(name, "negative", "不能为负数", "must not be negative")
+        return int(value)
+
+    def when(self, data: Mapping[str, Any], key: str, *, required: bool) -> datetime | None:
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                self.add(key, "required", "必填（ISO 8601 时间）", "is required (ISO 8601 time)")
+            return None
+        if isinstance(value, datetime):
+            parsed = value
+        else:
+            try:
+                parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            except ValueError:
+                self.add(key, "bad_time", "时间格式无效，应为 ISO 8601，如 2026-11-20T10:00:00+08:00",
+                         "invalid time; use ISO 8601 such as 2026-11-20T10:00:00+08:00")
+                return None
+        if parsed.tzinfo is None:
+            # Shop exports commonly carry local wall-clock times: read them as Asia/Shanghai.
+            parsed = parsed.replace(tzinfo=SHANGHAI)
+        return parsed.astimezone(UTC)
+
+
+def parse_order(data: Mapping[str, Any]) -> Order:
+    """Validate one order mapping (API or file row group) and return the snapshot, or raise."""
+    c = _Collector()
+    order_no = c.text(data, "order_no", required=True, max_len=64)
+    if order_no and not _ORDER_NO.match(order_no):
+        c.add("order_no", "format", "订单号只能包含字母、数字、- 和 _（4–64 位）",
+              "order number: 4–64 letters, digits, - or _")
+    shop_code = c.text(data, "shop_code", required=True, max_len=64)
+    buyer_ref = c.text(data, "buyer_ref", required=True, max_len=64)
+    buyer_name = c.text(data, "buyer_name", required=False, max_len=100)
+    buyer_phone = c.text(data, "buyer_phone", required=False, max_len=32)
+    buyer_address = c.text(data, "buyer_address", required=False, max_len=300)
+    paid_at = c.when(data, "paid_at", required=True)
+    shipped_at = c.when(data, "shipped_at", required=False)
+    signed_at = c.when(data, "signed_at", required=False)
+    carrier = c.text(data, "carrier", required=False, max_len=64)
+    tracking_no = c.text(data, "tracking_no", required=False, max_len=64)
+    if paid_at and shipped_at and shipped_at < paid_at:
+        c.add("shipped_at", "before_paid", "发货时间不能早于付款时间", "cannot be before paid_at")
+    if shipped_at and signed_at and signed_at < shipped_at:
+        c.add("signed_at", "before_shipped", "签收时间不能早于发货时间",
+              "cannot be before shipped_at")
+    if signed_at and not shipped_at:
+        c.add("shipped_at", "required_with_signed", "已签收的订单必须有发货时间",
+              "is required when signed_at is set")
+
+    raw_lines = data.get("lines")
+    lines: list[OrderLine] = []
+    if not isinstance(raw_lines, list) or not raw_lines:
+        c.add("lines", "required", "至少需要一个商品行", "at least one line is required")
+        raw_lines = []
+    seen: set[int] = set()
+    for i, raw in enumerate(raw_lines):
+        path = f"lines[{i}]."
+        if not isinstance(raw, Mapping):
+            c.add(f"lines[{i}]", "type", "必须是对象", "must be an object")
+            continue
+        line = _parse_line(c, raw, i, path)
+        if line.line_no in seen:
+            c.add(path + "line_no", "duplicate", "行号重复", "duplicate line number")
+        seen.add(line.line_no)
+        lines.append(line)
+    if c.errors:
+        raise InvalidInput(c.errors)
+    assert paid_at is not None
+    return Order(order_no, shop_code, buyer_ref, buyer_name, buyer_phone, buyer_address, paid_at,
+                 shipped_at, signed_at, carrier, tracking_no, tuple(lines))
+
+
+def _parse_line(c: _Collector, raw: Mapping[str, Any], index: int, path: str) -> OrderLine:
+    line_no_raw = raw.get("line_no", index + 1)
+    try:
+        line_no = int(line_no_raw)
+    except (TypeError, ValueError):
+        c.add(path + "line_no", "type", "必须是整数", "must be an integer")
+        line_no = index + 1
+    sku = c.text(raw, "sku", required=True, max_len=64, path=path)
+    title = c.text(raw, "title", required=True, max_len=200, path=path)
+    quantity = c.fen(raw, "quantity", path=path, default=1)
+    if quantity == 0:
+        c.add(path + "quantity", "zero", "数量至少为 1", "must be at least 1")
+    unit_price = c.fen(raw, "unit_price_fen", path=path)
+    paid = c.fen(raw, "paid_fen", path=path)
+    cash = c.fen(raw, "paid_cash_fen", path=path, default=paid)
+    points = c.fen(raw, "paid_points_fen", path=path, default=0)
+    coupon = c.fen(raw, "paid_coupon_fen", path=path, default=0)
+    if "paid_cash_fen" not in raw and (points or coupon):
+        cash = paid - points - coupon
+    if cash + points + coupon != paid:
+        c.add(path + "paid_fen", "tender_mismatch",
+              f"现金 {cash} + 积分 {points} + 优惠券 {coupon} 之和必须等于实付 {paid}（分）",
+              f"cash {cash} + points {points} + coupon {coupon} must equal paid {paid} fen")
+    flags_raw = raw.get("flags") or []
+    if isinstance(flags_raw, str):
+        flags_raw = [f for f in re.split(r"[|,;\s]+", flags_raw) if f]
+    flags: set[LineFlag] = set()
+    for flag in flags_raw if isinstance(flags_raw, list) else []:
+        try:
+            flags.add(LineFlag(str(flag)))
+        except ValueError:
+            allowed = ", ".join(f.value for f in LineFlag)
+            c.add(path + "flags", "unknown_flag", f"未知标记 {flag}；可用：{allowed}",
+                  f"unknown flag {flag}; allowed: {allowed}")
+    return OrderLine(line_no, sku, title, quantity, unit_price, paid, cash, points, coupon,
+                     frozenset(flags))

@@ -1,0 +1,18 @@
+"""Intake and workflow settings the services need, as one small immutable record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class CasePolicy:
+    reopen_window: timedelta = timedelta(days=15)
+    first_response: timedelta = timedelta(hours=24)
+    default_team: str = "cs"
+    min_description_chars: int = 10
+    max_upload_bytes: dict[str, int] = field(default_factory=lambda: {
+        "image": 10 * 1024 * 1024, "application/pdf": 20 * 1024 * 1024,
+        "video": 100 * 1024 * 1024,
+    })

@@ -1,0 +1,59 @@
+"""Outbox relay: claim pending rows, deliver in-app notices to their audiences, mark them sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+from kefu.db.outbox import OutboxRow
+from kefu.services.unit_of_work import UnitOfWork
+
+log = structlog.get_logger("kefu.relay")
+LEASE = timedelta(seconds=60)
+
+
+def _recipients(uow: UnitOfWork, row: OutboxRow) -> set[int]:
+    p = row.payload
+    found: set[int] = set()
+    for audience in p.get("audiences", []):
+        if audience == "buyer" and p.get("buyer_id"):
+            found.add(int(p["buyer_id"]))
+        elif audience == "assignee" and p.get("assignee_id"):
+            found.add(int(p["assignee_id"]))
+        elif audience == "seller" and p.get("shop_id"):
+            found.update(uow.people.user_ids_for_shop(int(p["shop_id"])))
+        elif audience == "team" and p.get("team_id"):
+            found.update(uow.people.user_ids_for_team(int(p["team_id"])))
+    found.discard(int(p.get("actor_id") or 0))  # nobody is told about their own action
+    return found
+
+
+def relay_outbox(uow_factory: Callable[[], UnitOfWork], *, worker_id: str, now: datetime,
+                 batch: int = 100) -> int:
+    """Deliver one batch; a failing row is retried later with backoff. Returns rows sent."""
+    with uow_factory() as uow:
+        rows = uow.outbox.claim(batch=batch, worker_id=worker_id, now=now, lease=LEASE)
+        uow.commit()
+    sent = 0
+    for row in rows:
+        with uow_factory() as uow:
+            try:
+                for user_id in _recipients(uow, row):
+                    uow.notifications.deliver(outbox_id=row.id, user_id=user_id,
+                                              case_id=row.case_id,
+                                              title=str(row.payload.get("title", row.topic)),
+                                              body=str(row.payload.get("body", "")), now=now)
+                uow.outbox.mark_sent(row.id, now)
+                uow.commit()
+                sent += 1
+            except Exception as exc:
+                log.warning("outbox_delivery_failed", outbox_id=row.id, error=str(exc))
+                uow.conn.rollback()
+                with uow_factory() as retry:
+                    backoff = timedelta(seconds=min(3600, 2 ** min(row.attempts + 1, 12)))
+                    retry.outbox.mark_failed(row.id, str(exc), now + backoff)
+                    retry.commit()
+    if sent:
+        log.info("outbox_relayed", count=sent, worker=worker_id)
+    return sent

@@ -1,0 +1,176 @@
+"""Read side for screens and the API: case detail with masking, queue pages, timelines."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from kefu.db.cases import CaseFilter
+from kefu.db.records import AttachmentRecord, TimelineEntry
+from kefu.db.types import NO_DEADLINE
+from kefu.domain import rbac
+from kefu.domain.case import Case
+from kefu.domain.errors import FieldError, InvalidInput
+from kefu.domain.rbac import Permission
+from kefu.domain.types import Actor, Role
+from kefu.domain.workflow import Action
+from kefu.services.cases import load_visible
+from kefu.services.unit_of_work import UnitOfWork
+
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    allowed_actions: list[Action]
+    contact_phone: str
+    contact_email: str
+    order: dict[str, Any] | None
+    shop: dict[str, str] | None
+    attachments: list[AttachmentRecord]
+    timeline: list[TimelineEntry]
+    masked: bool
+
+
+def get_case_view(uow: UnitOfWork, *, actor: Actor, number: str, now: datetime) -> CaseView:
+    """Everything one screen shows about a case, masked for the viewer; staff access is logged."""
+    rbac.require(actor, Permission.VIEW_CASE)
+    with uow:
+        case = load_visible(uow, actor, number)
+        assert case.id is not None
+        full = rbac.sees_full_pii(actor, buyer_id=case.buyer_id)
+        order_view = None
+        if case.order_id is not None:
+            stored = uow.orders.get(case.order_id)
+            o = stored.order
+            order_view = {
+                "order_no": o.order_no, "paid_at": o.paid_at, "shipped_at": o.shipped_at,
+                "signed_at": o.signed_at, "carrier": o.carrier, "tracking_no": o.tracking_no,
+                "paid_total_fen": o.paid_total_fen,
+                "buyer_name": o.buyer_name if full else rbac.mask_name(o.buyer_name),
+                "buyer_phone": o.buyer_phone if full else rbac.mask_phone(o.buyer_phone),
+                "buyer_address": o.buyer_address if full else rbac.mask_address(o.buyer_address),
+                "lines": [{"line_no": ln.line_no, "sku": ln.sku, "title": ln.title,
+                           "quantity": ln.quantity, "unit_price_fen": ln.unit_price_fen,
+                           "paid_fen": ln.paid_fen, "paid_cash_fen": ln.paid_cash_fen,
+                           "paid_points_fen": ln.paid_points_fen,
+                           "paid_coupon_fen": ln.paid_coupon_fen,
+                           "flags": sorted(f.value for f in ln.flags)} for ln in o.lines],
+            }
+        shop_view = None
+        if case.shop_id is not None:
+            shop = uow.people.shop_by_id(case.shop_id)
+            shop_view = {"code": shop.code, "name": shop.name, "legal_name": shop.legal_name,
+                         "address": shop.address, "phone": shop.phone}
+        entries = uow.records.timeline(case.id, include_internal=actor.is_staff)
+        attachments = uow.records.attachments_for(case.id)
+        view = CaseView(
+            case=case, allowed_actions=case.allowed_actions(actor),
+            contact_phone=case.contact_phone if full else rbac.mask_phone(case.contact_phone),
+            contact_email=case.contact_email if full or not case.contact_email
+            else rbac.mask_email(case.contact_email),
+            order=order_view, shop=shop_view, attachments=attachments, timeline=entries,
+            masked=not full)
+        if full and actor.user_id != case.buyer_id:
+            # PIPL: record who saw a buyer's personal data, when, and for which case.
+            uow.records.log_pii_access(actor_id=actor.user_id, case_id=case.id,
+                                       order_id=case.order_id,
+                                       fields="contact_phone,contact_email,buyer_name,"
+                                              "buyer_phone,buyer_address",
+                                       purpose="case_view", now=now)
+            uow.commit()
+        return view
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    status: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    team: str | None = None
+    assignee: str | None = None
+    seller: str | None = None
+    open_only: bool | None = None
+    overdue: bool = False
+    cursor: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    next_cursor: str | None
+    count: int
+    count_capped: bool = field(default=False)
+
+
+def encode_cursor(due: datetime, case_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{due.isoformat()}|{case_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        due_s, id_s = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        due = datetime.fromisoformat(due_s)
+        if due.tzinfo is None:
+            raise ValueError("naive")
+        return due, int(id_s)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput([FieldError("cursor", "invalid", "分页游标无效", "invalid cursor")]
+                           ) from exc
+
+
+def list_cases(uow: UnitOfWork, *, actor: Actor, query: ListQuery, now: datetime) -> CasePage:
+    """One queue page sorted by due time, limited to what the actor may see."""
+    rbac.require(actor, Permission.LIST_CASES)
+    with uow:
+        scope: dict[str, Any] = {}
+        if not rbac.can(actor, Permission.SEE_ALL_CASES):
+            if actor.has(Role.AGENT, Role.TECH_SUPPORT):
+                scope = {"scope_team_ids": tuple(sorted(actor.team_ids)),
+                         "scope_user_id": actor.user_id}
+            elif Role.SELLER in actor.roles and actor.shop_id is not None:
+                scope = {"scope_shop_id": actor.shop_id}
+            else:
+                scope = {"scope_buyer_id": actor.user_id}
+        team_id = assignee_id = shop_id = None
+        if query.team:
+            team_id = uow.people.team_by_code(query.team) or -1
+        if query.assignee:
+            user = uow.people.user_by_username(query.assignee)
+            assignee_id = user.id if user else -1
+        if query.seller:
+            shop = uow.people.shop_by_code(query.seller)
+            shop_id = shop.id if shop else -1
+        f = CaseFilter(status=query.status, kind=query.kind, category=query.category,
+                       priority=query.priority, team_id=team_id, assignee_id=assignee_id,
+                       shop_id=shop_id, open_only=query.open_only,
+                       overdue_at=now if query.overdue else None, **scope)
+        after = decode_cursor(query.cursor) if query.cursor else None
+        items = uow.cases.page(f, after=after, limit=query.limit + 1)
+        next_cursor = None
+        if len(items) > query.limit:
+            items = items[:query.limit]
+            last = items[-1]
+            assert last.id is not None
+            next_cursor = encode_cursor(last.due_at or NO_DEADLINE, last.id)
+        count = uow.cases.count_capped(f, COUNT_CAP + 1)
+        items = [c if rbac.sees_full_pii(actor, buyer_id=c.buyer_id) else
+                 replace(c, contact_phone=rbac.mask_phone(c.contact_phone),
+                         contact_email=rbac.mask_email(c.contact_email) if c.contact_email
+                         else "") for c in items]
+        return CasePage(items, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP)
+
+
+def case_timeline(uow: UnitOfWork, *, actor: Actor, number: str, after_id: int = 0
+                  ) -> list[TimelineEntry]:
+    """The case's timeline as the actor may see it (no internal notes for buyers and sellers)."""
+    rbac.require(actor, Permission.VIEW_CASE)
+    with uow:
+        case = load_visible(uow, actor, number)
+        assert case.id is not None
+        return uow.records.timeline(case.id, include_internal=actor.is_staff, after_id=after_id)

@@ -1,0 +1,1 @@
+"""HTTP entry points: JSON API and server-rendered pages; no SQL and no rules here."""

@@ -1,0 +1,72 @@
+"""Errors as application/problem+json: a stable code, the fields at fault, zh-CN and en text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kefu.domain.errors import DomainError
+
+PROBLEM = "application/problem+json"
+
+# Pydantic error types -> (zh, en) so a shape error reads like any other rejection.
+_PYDANTIC_ZH = {
+    "missing": ("必填", "is required"),
+    "string_too_long": ("过长", "is too long"),
+    "string_too_short": ("过短", "is too short"),
+    "too_short": ("数量太少", "has too few items"),
+    "too_long": ("数量太多", "has too many items"),
+    "int_parsing": ("必须是整数", "must be an integer"),
+    "int_type": ("必须是整数", "must be an integer"),
+    "enum": ("取值无效", "is not one of the allowed values"),
+    "extra_forbidden": ("不允许的字段", "is not an accepted field"),
+    "greater_than_equal": ("数值太小", "is too small"),
+    "bool_parsing": ("必须是 true 或 false", "must be true or false"),
+    "string_pattern_mismatch": ("格式无效", "has an invalid format"),
+    "json_invalid": ("JSON 格式错误", "is not valid JSON"),
+    "model_attributes_type": ("必须是 JSON 对象", "must be a JSON object"),
+    "dict_type": ("必须是 JSON 对象", "must be a JSON object"),
+    "list_type": ("必须是数组", "must be a list"),
+    "string_type": ("必须是文本", "must be text"),
+}
+
+
+def problem(status: int, code: str, zh: str, en: str, fields: list[dict[str, str]] | None = None,
+            **extra: Any) -> JSONResponse:
+    body = {"type": f"/problems/{code}", "title": en, "status": status, "code": code,
+            "detail": en, "message_zh": zh, "message_en": en, "fields": fields or [], **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+async def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(exc.status, exc.code, exc.zh, exc.en, [f.as_dict() for f in exc.fields],
+                   **exc.extra)
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        name = ".".join(loc) or "body"
+        zh, en = _PYDANTIC_ZH.get(err.get("type", ""), ("取值无效", str(err.get("msg", "invalid"))))
+        if err.get("type") == "enum":
+            allowed = err.get("ctx", {}).get("expected", "")
+            zh, en = f"取值无效，可选：{allowed}", f"must be one of {allowed}"
+        fields.append({"field": name, "code": str(err.get("type", "invalid")),
+                       "message_zh": zh, "message_en": en})
+    zh = "；".join(f"{f['field']}：{f['message_zh']}" for f in fields)
+    en = "; ".join(f"{f['field']}: {f['message_en']}" for f in fields)
+    return problem(422, "invalid_input", zh, en, fields)
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    texts = {404: ("页面或资源不存在", "not found"), 405: ("不支持该请求方法", "method not allowed")}
+    zh, en = texts.get(exc.status_code, ("请求失败", str(exc.detail)))
+    return problem(exc.status_code, f"http_{exc.status_code}", zh, en)

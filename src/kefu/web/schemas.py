@@ -1,0 +1,99 @@
+"""JSON shapes of the API (shape only: business rules live in the domain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.domain.types import CaseKind, Category, Channel, FeedbackType, Priority
+
+
+class FileCaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: CaseKind
+    channel: Channel = Channel.API
+    subject: str = Field(max_length=200)
+    description: str = Field(max_length=5000)
+    order_no: str | None = Field(default=None, max_length=64)
+    line_nos: list[int] = Field(default_factory=list, max_length=200)
+    contact_phone: str = Field(default="", max_length=32)
+    contact_email: str = Field(default="", max_length=200)
+    category: Category | None = None
+    priority: Priority | None = None
+    feedback_type: FeedbackType | None = None
+    buyer_ref: str | None = Field(default=None, max_length=64)
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, description="the case version you are acting on (409 if stale)")
+    reason: str | None = Field(default=None, max_length=2000)
+    body: str | None = Field(default=None, max_length=5000)
+    decision: str | None = Field(default=None, max_length=5000)
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=5000)
+    internal: bool = False
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    assignee: str | None = None
+    team: str | None = None
+
+
+class OrdersIn(BaseModel):
+    orders: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    password: str
+    name: str = "api"
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    roles: list[str] = Field(min_length=1)
+    display_name: str = ""
+    shop: str | None = None
+    teams: list[str] = Field(default_factory=list)
+    buyer_ref: str | None = None
+    phone: str = ""
+    email: str = ""
+
+
+class CaseOut(BaseModel):
+    number: str
+    kind: str
+    feedback_type: str | None
+    channel: str
+    category: str
+    priority: str
+    status: str
+    status_zh: str
+    version: int
+    subject: str
+    description: str
+    order_no: str | None
+    line_nos: list[int]
+    shop: str | None = None
+    team: str | None = None
+    assignee_id: int | None
+    contact_phone: str
+    contact_email: str
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    first_response_at: datetime | None
+    ended_at: datetime | None
+    reject_reason: str
+    allowed_actions: list[str] = Field(default_factory=list)

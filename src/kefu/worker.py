@@ -1,0 +1,47 @@
+"""Background worker: relay the outbox (and, as they arrive, sweeps) until told to stop."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import structlog
+
+from kefu.bootstrap import App
+from kefu.services.relay import relay_outbox
+
+log = structlog.get_logger("kefu.worker")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident() % 10000}"
+
+
+def run_once(app: App) -> int:
+    """One pass over every periodic job; returns how many outbox rows were delivered."""
+    sent = 0
+    while True:
+        batch = relay_outbox(app.uow, worker_id=worker_id(), now=app.clock.now())
+        sent += batch
+        if batch == 0:
+            return sent
+
+
+def run(app: App, stop: threading.Event) -> None:
+    """Loop until `stop` is set; an error in one pass is logged and the loop goes on."""
+    log.info("worker_started", interval_s=app.settings.worker_interval_s)
+    while not stop.is_set():
+        try:
+            run_once(app)
+        except Exception:
+            log.exception("worker_pass_failed")
+        stop.wait(app.settings.worker_interval_s)
+    log.info("worker_stopped")
+
+
+def start_in_thread(app: App) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(app, stop), name="kefu-worker", daemon=True)
+    thread.start()
+    return thread, stop
