@@ -32,12 +32,19 @@ class App:
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
-    policy = CasePolicy(reopen_window=timedelta(days=settings.reopen_window_days),
-                        first_response=timedelta(hours=settings.first_response_hours),
-                        default_team=settings.default_team,
-                        max_upload_bytes=dict(settings.max_upload_bytes))
-    return App(settings, make_engine(settings.database_url), clock or SystemClock(),
-               LocalDirStorage(Path(settings.blob_dir)), policy)
+    policy = CasePolicy(
+        reopen_window=timedelta(days=settings.reopen_window_days),
+        first_response=timedelta(hours=settings.first_response_hours),
+        default_team=settings.default_team,
+        max_upload_bytes=dict(settings.max_upload_bytes),
+    )
+    return App(
+        settings,
+        make_engine(settings.database_url),
+        clock or SystemClock(),
+        LocalDirStorage(Path(settings.blob_dir)),
+        policy,
+    )
 
 
 def upgrade_database(settings: Settings) -> None:

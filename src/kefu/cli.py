@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -46,29 +45,33 @@ def _serve(app: App, host: str, port: int, with_worker: bool) -> None:
     if with_worker:
         _, stop = start_in_thread(app)
     try:
-        uvicorn.run(create_app(app), host=host, port=port, log_level="warning",
-                    access_log=False)
+        uvicorn.run(create_app(app), host=host, port=port, log_level="warning", access_log=False)
     finally:
         if stop is not None:
             stop.set()
 
 
 @app_cli.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
-          port: Annotated[int, typer.Option()] = 8000,
-          worker: Annotated[bool, typer.Option("--worker/--no-worker")] = True) -> None:
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker")] = True,
+) -> None:
     """Web + API (+ worker) in one process. Applies migrations; never adds demo data."""
     app = _app()
     upgrade_database(app.settings)
-    console.print(f"kefu 客服 listening on http://{host}:{port}  (database: "
-                  f"{app.engine.dialect.name})")
+    console.print(
+        f"kefu 客服 listening on http://{host}:{port}  (database: {app.engine.dialect.name})"
+    )
     _serve(app, host, port, worker)
 
 
 @app_cli.command()
-def demo(host: Annotated[str, typer.Option()] = "127.0.0.1",
-         port: Annotated[int, typer.Option()] = 8000,
-         serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True) -> None:
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
     """Migrate, load demo data (once) and serve on http://127.0.0.1:8000."""
     from kefu.demo import DEMO_PASSWORD, PEOPLE, load_demo
 
@@ -79,7 +82,9 @@ def demo(host: Annotated[str, typer.Option()] = "127.0.0.1",
         console.print(f"demo data loaded: {result.orders} orders, {result.cases} cases")
     else:
         console.print("demo data already present (var/ kept); nothing added")
-    console.print(f"\n  kefu 客服 demo: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
+    console.print(
+        f"\n  kefu 客服 demo: http://{host}:{port}/   API docs: http://{host}:{port}/docs"
+    )
     console.print(f"  logins (password {DEMO_PASSWORD}):")
     for username, roles, shop, _teams, display in PEOPLE:
         console.print(f"    {username:<11} {','.join(roles):<13} {shop or '':<7} {display}")
@@ -114,8 +119,9 @@ def db_upgrade() -> None:
 @users_cli.command("create")
 def users_create(
     username: str,
-    role: Annotated[list[str], typer.Option("--role", help="buyer seller agent tech_support "
-                                                           "supervisor admin")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="buyer seller agent tech_support supervisor admin")
+    ],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
     shop: Annotated[str | None, typer.Option()] = None,
     team: Annotated[list[str] | None, typer.Option()] = None,
@@ -128,9 +134,17 @@ def users_create(
 
     app = _app()
     try:
-        user = create_user(app.uow(), username=username, password=password, roles=role,
-                           display_name=name, shop_code=shop, team_codes=team or [],
-                           buyer_ref=buyer_ref, now=app.clock.now())
+        user = create_user(
+            app.uow(),
+            username=username,
+            password=password,
+            roles=role,
+            display_name=name,
+            shop_code=shop,
+            team_codes=team or [],
+            buyer_ref=buyer_ref,
+            now=app.clock.now(),
+        )
     except DomainError as exc:
         _fail(exc)
     console.print(f"created user {user.username} (id {user.id}) roles {sorted(user.roles)}")
@@ -158,7 +172,7 @@ def _fail(exc: DomainError) -> None:
 
 
 def read_order_file(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Yield (source ref, order mapping) from .jsonl (one order a line) or .csv (a line item a row)."""
+    """Yield (ref, order mapping) from .jsonl (an order a line) or .csv (a line item a row)."""
     if path.suffix.lower() == ".jsonl":
         with path.open(encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
@@ -174,8 +188,19 @@ def read_order_file(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
     yield from _csv_orders(path)
 
 
-ORDER_COLUMNS = ("order_no", "shop_code", "buyer_ref", "buyer_name", "buyer_phone",
-                 "buyer_address", "paid_at", "shipped_at", "signed_at", "carrier", "tracking_no")
+ORDER_COLUMNS = (
+    "order_no",
+    "shop_code",
+    "buyer_ref",
+    "buyer_name",
+    "buyer_phone",
+    "buyer_address",
+    "paid_at",
+    "shipped_at",
+    "signed_at",
+    "carrier",
+    "tracking_no",
+)
 
 
 def _csv_orders(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -194,15 +219,20 @@ def _csv_orders(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
                 current["lines"] = []
                 rows = []
             rows.append(n)
-            current["lines"].append({
-                "line_no": row.get("line_no") or len(current["lines"]) + 1,
-                "sku": row.get("sku", ""), "title": row.get("title", ""),
-                "quantity": row.get("quantity", ""), "unit_price_fen": row.get("unit_price_fen"),
-                "paid_fen": row.get("paid_fen"), "paid_cash_fen": row.get("paid_cash_fen") or None,
-                "paid_points_fen": row.get("paid_points_fen") or None,
-                "paid_coupon_fen": row.get("paid_coupon_fen") or None,
-                "flags": row.get("flags", ""),
-            })
+            current["lines"].append(
+                {
+                    "line_no": row.get("line_no") or len(current["lines"]) + 1,
+                    "sku": row.get("sku", ""),
+                    "title": row.get("title", ""),
+                    "quantity": row.get("quantity", ""),
+                    "unit_price_fen": row.get("unit_price_fen"),
+                    "paid_fen": row.get("paid_fen"),
+                    "paid_cash_fen": row.get("paid_cash_fen") or None,
+                    "paid_points_fen": row.get("paid_points_fen") or None,
+                    "paid_coupon_fen": row.get("paid_coupon_fen") or None,
+                    "flags": row.get("flags", ""),
+                }
+            )
         if current is not None:
             yield _rows_ref(rows), current
 
@@ -222,14 +252,27 @@ def orders_import(file: Path, batch: Annotated[int, typer.Option()] = 500) -> No
     app = _app()
     upgrade_database(app.settings)
     total_bytes = file.stat().st_size
-    with Progress(TextColumn("导入 importing"), BarColumn(), TextColumn("{task.completed} orders"),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("导入 importing"),
+        BarColumn(),
+        TextColumn("{task.completed} orders"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("import", total=None)
-        report = import_batches(app.uow, actor=SYSTEM_ACTOR, raw_items=read_order_file(file),
-                                now=app.clock.now(), batch_size=batch,
-                                progress=lambda n: progress.advance(task, n))
-    console.print(f"created {report.created}, updated {report.updated}, failed {report.failed}"
-                  f" ({total_bytes} bytes read)")
+        report = import_batches(
+            app.uow,
+            actor=SYSTEM_ACTOR,
+            raw_items=read_order_file(file),
+            now=app.clock.now(),
+            batch_size=batch,
+            progress=lambda n: progress.advance(task, n),
+        )
+    console.print(
+        f"created {report.created}, updated {report.updated}, failed {report.failed}"
+        f" ({total_bytes} bytes read)"
+    )
     for item in report.items:
         if item.status == "error":
             for e in item.errors or ():
@@ -243,4 +286,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

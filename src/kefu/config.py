@@ -19,10 +19,13 @@ class Settings:
     worker_interval_s: float = 2.0
     reopen_window_days: int = 15
     first_response_hours: int = 24
-    max_upload_bytes: dict[str, int] = field(default_factory=lambda: {
-        "image": 10 * 1024 * 1024, "application/pdf": 20 * 1024 * 1024,
-        "video": 100 * 1024 * 1024,
-    })
+    max_upload_bytes: dict[str, int] = field(
+        default_factory=lambda: {
+            "image": 10 * 1024 * 1024,
+            "application/pdf": 20 * 1024 * 1024,
+            "video": 100 * 1024 * 1024,
+        }
+    )
     default_team: str = "cs"
     log_json: bool = True
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+# KEFU_PASSWORD_HASH=cheapest is for test suites only: the same argon2id code path with the
+# smallest cost parameters, so hundreds of test users do not cost minutes.
+_hasher = (
+    PasswordHasher.from_parameters(profiles.CHEAPEST)
+    if os.environ.get("KEFU_PASSWORD_HASH") == "cheapest"
+    else PasswordHasher()
+)
 
 
 def hash_password(password: str) -> str:

@@ -1,4 +1,4 @@
-"""Evidence blobs: content-addressed, written atomically, never overwritten; types sniffed from bytes."""
+"""Evidence blobs: content-addressed, atomic, never overwritten; types sniffed from bytes."""
 
 from __future__ import annotations
 

@@ -21,37 +21,64 @@ from kefu.domain.workflow import Status
 
 def _to_row(case: Case) -> dict[str, Any]:
     return {
-        "number": case.number, "kind": case.kind.value,
+        "number": case.number,
+        "kind": case.kind.value,
         "feedback_type": case.feedback_type.value if case.feedback_type else None,
-        "channel": case.channel.value, "category": case.category.value,
-        "priority": case.priority.value, "status": case.status.value, "is_open": case.is_open,
+        "channel": case.channel.value,
+        "category": case.category.value,
+        "priority": case.priority.value,
+        "status": case.status.value,
+        "is_open": case.is_open,
         "suspended_from": case.suspended_from.value if case.suspended_from else None,
-        "buyer_id": case.buyer_id, "order_id": case.order_id, "order_no": case.order_no,
-        "line_nos": ",".join(str(n) for n in case.line_nos), "shop_id": case.shop_id,
-        "assignee_id": case.assignee_id, "team_id": case.team_id, "subject": case.subject,
-        "description": case.description, "contact_phone": case.contact_phone,
-        "contact_email": case.contact_email, "version": case.version,
-        "created_at": case.created_at, "updated_at": case.updated_at,
-        "due_at": case.due_at or NO_DEADLINE, "first_response_at": case.first_response_at,
-        "ended_at": case.ended_at, "reject_reason": case.reject_reason,
+        "buyer_id": case.buyer_id,
+        "order_id": case.order_id,
+        "order_no": case.order_no,
+        "line_nos": ",".join(str(n) for n in case.line_nos),
+        "shop_id": case.shop_id,
+        "assignee_id": case.assignee_id,
+        "team_id": case.team_id,
+        "subject": case.subject,
+        "description": case.description,
+        "contact_phone": case.contact_phone,
+        "contact_email": case.contact_email,
+        "version": case.version,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "due_at": case.due_at or NO_DEADLINE,
+        "first_response_at": case.first_response_at,
+        "ended_at": case.ended_at,
+        "reject_reason": case.reject_reason,
     }
 
 
 def row_to_case(row: RowMapping) -> Case:
     due = row["due_at"]
     return Case(
-        id=row["id"], number=row["number"], kind=CaseKind(row["kind"]),
-        channel=Channel(row["channel"]), category=Category(row["category"]),
-        priority=Priority(row["priority"]), status=Status(row["status"]),
-        buyer_id=row["buyer_id"], subject=row["subject"], description=row["description"],
-        created_at=row["created_at"], updated_at=row["updated_at"],
+        id=row["id"],
+        number=row["number"],
+        kind=CaseKind(row["kind"]),
+        channel=Channel(row["channel"]),
+        category=Category(row["category"]),
+        priority=Priority(row["priority"]),
+        status=Status(row["status"]),
+        buyer_id=row["buyer_id"],
+        subject=row["subject"],
+        description=row["description"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
         feedback_type=FeedbackType(row["feedback_type"]) if row["feedback_type"] else None,
-        order_id=row["order_id"], order_no=row["order_no"],
+        order_id=row["order_id"],
+        order_no=row["order_no"],
         line_nos=tuple(int(n) for n in row["line_nos"].split(",") if n),
-        shop_id=row["shop_id"], assignee_id=row["assignee_id"], team_id=row["team_id"],
-        contact_phone=row["contact_phone"], contact_email=row["contact_email"],
-        version=row["version"], due_at=None if due == NO_DEADLINE else due,
-        first_response_at=row["first_response_at"], ended_at=row["ended_at"],
+        shop_id=row["shop_id"],
+        assignee_id=row["assignee_id"],
+        team_id=row["team_id"],
+        contact_phone=row["contact_phone"],
+        contact_email=row["contact_email"],
+        version=row["version"],
+        due_at=None if due == NO_DEADLINE else due,
+        first_response_at=row["first_response_at"],
+        ended_at=row["ended_at"],
         suspended_from=Status(row["suspended_from"]) if row["suspended_from"] else None,
         reject_reason=row["reject_reason"],
     )
@@ -83,11 +110,18 @@ class CaseRepo:
     def next_number_seq(self, day: str) -> int:
         """Reserve the next daily sequence number (one row per day, upserted atomically)."""
         dialect = self.conn.dialect.name
-        ins = postgresql.insert(case_counters) if dialect == "postgresql" else \
-            sqlite.insert(case_counters)
-        stmt = ins.values(day=day, last=1).on_conflict_do_update(
-            index_elements=["day"], set_={"last": case_counters.c["last"] + 1}
-        ).returning(case_counters.c["last"])
+        ins = (
+            postgresql.insert(case_counters)
+            if dialect == "postgresql"
+            else sqlite.insert(case_counters)
+        )
+        stmt = (
+            ins.values(day=day, last=1)
+            .on_conflict_do_update(
+                index_elements=["day"], set_={"last": case_counters.c["last"] + 1}
+            )
+            .returning(case_counters.c["last"])
+        )
         return int(self.conn.execute(stmt).scalar_one())
 
     def add(self, case: Case) -> int:
@@ -113,36 +147,48 @@ class CaseRepo:
         values = _to_row(case)
         values["version"] = expected_version + 1
         result = self.conn.execute(
-            update(cases).where(cases.c.id == case.id, cases.c.version == expected_version)
+            update(cases)
+            .where(cases.c.id == case.id, cases.c.version == expected_version)
             .values(**values)
         )
         if result.rowcount != 1:
             actual = self.conn.execute(
-                select(cases.c.version).where(cases.c.id == case.id)).scalar_one()
+                select(cases.c.version).where(cases.c.id == case.id)
+            ).scalar_one()
             raise VersionConflict(expected_version, int(actual))
         case.version = expected_version + 1
 
     def touch(self, case: Case) -> None:
         """Update activity times only; appends (messages, evidence) never conflict."""
         assert case.id is not None
-        self.conn.execute(update(cases).where(cases.c.id == case.id).values(
-            updated_at=case.updated_at, first_response_at=case.first_response_at))
+        self.conn.execute(
+            update(cases)
+            .where(cases.c.id == case.id)
+            .values(updated_at=case.updated_at, first_response_at=case.first_response_at)
+        )
 
     def open_for_order(self, order_id: int, buyer_id: int) -> list[Case]:
-        rows = self.conn.execute(
-            select(cases).where(cases.c.order_id == order_id, cases.c.buyer_id == buyer_id,
-                                cases.c.is_open.is_(True))
-        ).mappings().all()
+        rows = (
+            self.conn.execute(
+                select(cases).where(
+                    cases.c.order_id == order_id,
+                    cases.c.buyer_id == buyer_id,
+                    cases.c.is_open.is_(True),
+                )
+            )
+            .mappings()
+            .all()
+        )
         return [row_to_case(r) for r in rows]
 
-    def page(self, f: CaseFilter, *, after: tuple[datetime, int] | None, limit: int
-             ) -> list[Case]:
+    def page(self, f: CaseFilter, *, after: tuple[datetime, int] | None, limit: int) -> list[Case]:
         """One page sorted by (due_at, id), starting after the keyset cursor."""
         stmt = select(cases).where(*self._conditions(f))
         if after is not None:
             due, last_id = after
-            stmt = stmt.where(or_(cases.c.due_at > due,
-                                  and_(cases.c.due_at == due, cases.c.id > last_id)))
+            stmt = stmt.where(
+                or_(cases.c.due_at > due, and_(cases.c.due_at == due, cases.c.id > last_id))
+            )
         stmt = stmt.order_by(cases.c.due_at, cases.c.id).limit(limit)
         return [row_to_case(r) for r in self.conn.execute(stmt).mappings()]
 
@@ -155,9 +201,15 @@ class CaseRepo:
     def _conditions(f: CaseFilter) -> Sequence[Any]:
         c = cases.c
         conds: list[Any] = []
-        for column, value in ((c.status, f.status), (c.kind, f.kind), (c.category, f.category),
-                              (c.priority, f.priority), (c.team_id, f.team_id),
-                              (c.assignee_id, f.assignee_id), (c.shop_id, f.shop_id)):
+        for column, value in (
+            (c.status, f.status),
+            (c.kind, f.kind),
+            (c.category, f.category),
+            (c.priority, f.priority),
+            (c.team_id, f.team_id),
+            (c.assignee_id, f.assignee_id),
+            (c.shop_id, f.shop_id),
+        ):
             if value is not None:
                 conds.append(column == value)
         if f.open_only is not None:
@@ -169,6 +221,10 @@ class CaseRepo:
         if f.scope_shop_id is not None:
             conds.append(c.shop_id == f.scope_shop_id)
         if f.scope_team_ids is not None:
-            conds.append(or_(c.team_id.in_(f.scope_team_ids) if f.scope_team_ids else False,
-                             c.assignee_id == f.scope_user_id))
+            conds.append(
+                or_(
+                    c.team_id.in_(f.scope_team_ids) if f.scope_team_ids else False,
+                    c.assignee_id == f.scope_user_id,
+                )
+            )
         return conds

@@ -27,44 +27,70 @@ class OrderRepo:
     def upsert(self, order: Order, shop_id: int, now: datetime) -> tuple[int, bool]:
         """Insert or replace the snapshot; returns (id, created)."""
         values = {
-            "shop_id": shop_id, "buyer_ref": order.buyer_ref, "buyer_name": order.buyer_name,
-            "buyer_phone": order.buyer_phone, "buyer_address": order.buyer_address,
-            "paid_at": order.paid_at, "shipped_at": order.shipped_at,
-            "signed_at": order.signed_at, "carrier": order.carrier,
-            "tracking_no": order.tracking_no, "paid_total_fen": order.paid_total_fen,
+            "shop_id": shop_id,
+            "buyer_ref": order.buyer_ref,
+            "buyer_name": order.buyer_name,
+            "buyer_phone": order.buyer_phone,
+            "buyer_address": order.buyer_address,
+            "paid_at": order.paid_at,
+            "shipped_at": order.shipped_at,
+            "signed_at": order.signed_at,
+            "carrier": order.carrier,
+            "tracking_no": order.tracking_no,
+            "paid_total_fen": order.paid_total_fen,
             "updated_at": now,
         }
         existing = self.conn.execute(
-            select(orders.c.id).where(orders.c.order_no == order.order_no)).scalar()
+            select(orders.c.id).where(orders.c.order_no == order.order_no)
+        ).scalar()
         if existing is None:
-            order_id = int(self.conn.execute(
-                insert(orders).values(order_no=order.order_no, imported_at=now, **values)
-                .returning(orders.c.id)).scalar_one())
+            order_id = int(
+                self.conn.execute(
+                    insert(orders)
+                    .values(order_no=order.order_no, imported_at=now, **values)
+                    .returning(orders.c.id)
+                ).scalar_one()
+            )
             created = True
         else:
             order_id = int(existing)
             self.conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
             self.conn.execute(delete(order_lines).where(order_lines.c.order_id == order_id))
             created = False
-        self.conn.execute(insert(order_lines), [
-            {"order_id": order_id, "line_no": ln.line_no, "sku": ln.sku, "title": ln.title,
-             "quantity": ln.quantity, "unit_price_fen": ln.unit_price_fen,
-             "paid_fen": ln.paid_fen, "paid_cash_fen": ln.paid_cash_fen,
-             "paid_points_fen": ln.paid_points_fen, "paid_coupon_fen": ln.paid_coupon_fen,
-             "flags": ",".join(sorted(f.value for f in ln.flags))}
-            for ln in order.lines
-        ])
+        self.conn.execute(
+            insert(order_lines),
+            [
+                {
+                    "order_id": order_id,
+                    "line_no": ln.line_no,
+                    "sku": ln.sku,
+                    "title": ln.title,
+                    "quantity": ln.quantity,
+                    "unit_price_fen": ln.unit_price_fen,
+                    "paid_fen": ln.paid_fen,
+                    "paid_cash_fen": ln.paid_cash_fen,
+                    "paid_points_fen": ln.paid_points_fen,
+                    "paid_coupon_fen": ln.paid_coupon_fen,
+                    "flags": ",".join(sorted(f.value for f in ln.flags)),
+                }
+                for ln in order.lines
+            ],
+        )
         return order_id, created
 
     def get_by_no(self, order_no: str, shop_code: str = "") -> StoredOrder:
-        row = self.conn.execute(select(orders).where(orders.c.order_no == order_no)
-                                ).mappings().first()
+        row = (
+            self.conn.execute(select(orders).where(orders.c.order_no == order_no))
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound("订单 order", order_no)
         return self._load(row)
 
-    def recent(self, *, buyer_ref: str | None = None, shop_id: int | None = None,
-               limit: int = 50) -> list[StoredOrder]:
+    def recent(
+        self, *, buyer_ref: str | None = None, shop_id: int | None = None, limit: int = 50
+    ) -> list[StoredOrder]:
         """Newest orders of one buyer or one shop (the buyer's "file from an order" list)."""
         stmt = select(orders)
         if buyer_ref is not None:
@@ -81,14 +107,42 @@ class OrderRepo:
         return self._load(row)
 
     def _load(self, r: RowMapping) -> StoredOrder:
-        line_rows = self.conn.execute(
-            select(order_lines).where(order_lines.c.order_id == r["id"])
-            .order_by(order_lines.c.line_no)).mappings().all()
-        lines = tuple(OrderLine(
-            lr["line_no"], lr["sku"], lr["title"], lr["quantity"], lr["unit_price_fen"],
-            lr["paid_fen"], lr["paid_cash_fen"], lr["paid_points_fen"], lr["paid_coupon_fen"],
-            frozenset(LineFlag(f) for f in lr["flags"].split(",") if f)) for lr in line_rows)
-        order = Order(r["order_no"], "", r["buyer_ref"], r["buyer_name"], r["buyer_phone"],
-                      r["buyer_address"], r["paid_at"], r["shipped_at"], r["signed_at"],
-                      r["carrier"], r["tracking_no"], lines)
+        line_rows = (
+            self.conn.execute(
+                select(order_lines)
+                .where(order_lines.c.order_id == r["id"])
+                .order_by(order_lines.c.line_no)
+            )
+            .mappings()
+            .all()
+        )
+        lines = tuple(
+            OrderLine(
+                lr["line_no"],
+                lr["sku"],
+                lr["title"],
+                lr["quantity"],
+                lr["unit_price_fen"],
+                lr["paid_fen"],
+                lr["paid_cash_fen"],
+                lr["paid_points_fen"],
+                lr["paid_coupon_fen"],
+                frozenset(LineFlag(f) for f in lr["flags"].split(",") if f),
+            )
+            for lr in line_rows
+        )
+        order = Order(
+            r["order_no"],
+            "",
+            r["buyer_ref"],
+            r["buyer_name"],
+            r["buyer_phone"],
+            r["buyer_address"],
+            r["paid_at"],
+            r["shipped_at"],
+            r["signed_at"],
+            r["carrier"],
+            r["tracking_no"],
+            lines,
+        )
         return StoredOrder(int(r["id"]), int(r["shop_id"]), order)

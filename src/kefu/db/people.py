@@ -28,8 +28,9 @@ class UserRecord:
     team_ids: frozenset[int]
 
     def actor(self) -> Actor:
-        return Actor(self.id, self.roles, self.username, self.shop_id, self.team_ids,
-                     self.buyer_ref)
+        return Actor(
+            self.id, self.roles, self.username, self.shop_id, self.team_ids, self.buyer_ref
+        )
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,25 @@ class PeopleRepo:
         self.conn = conn
 
     def _user(self, row: RowMapping) -> UserRecord:
-        team_ids = frozenset(int(t) for t in self.conn.execute(
-            select(team_members.c.team_id).where(team_members.c.user_id == row["id"])).scalars())
-        return UserRecord(int(row["id"]), row["username"], row["display_name"],
-                          row["password_hash"],
-                          frozenset(Role(r) for r in row["roles"].split(",") if r),
-                          row["shop_id"], row["buyer_ref"], row["phone"], row["email"],
-                          bool(row["is_active"]), team_ids)
+        team_ids = frozenset(
+            int(t)
+            for t in self.conn.execute(
+                select(team_members.c.team_id).where(team_members.c.user_id == row["id"])
+            ).scalars()
+        )
+        return UserRecord(
+            int(row["id"]),
+            row["username"],
+            row["display_name"],
+            row["password_hash"],
+            frozenset(Role(r) for r in row["roles"].split(",") if r),
+            row["shop_id"],
+            row["buyer_ref"],
+            row["phone"],
+            row["email"],
+            bool(row["is_active"]),
+            team_ids,
+        )
 
     def user_by_id(self, user_id: int) -> UserRecord:
         row = self.conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
@@ -62,38 +75,74 @@ class PeopleRepo:
         return self._user(row)
 
     def user_by_username(self, username: str) -> UserRecord | None:
-        row = self.conn.execute(
-            select(users).where(users.c.username == username)).mappings().first()
+        row = (
+            self.conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        )
         return self._user(row) if row else None
 
     def user_by_buyer_ref(self, buyer_ref: str) -> UserRecord | None:
-        row = self.conn.execute(
-            select(users).where(users.c.buyer_ref == buyer_ref)).mappings().first()
+        row = (
+            self.conn.execute(select(users).where(users.c.buyer_ref == buyer_ref))
+            .mappings()
+            .first()
+        )
         return self._user(row) if row else None
 
     def user_by_token_hash(self, token_hash: str) -> UserRecord | None:
-        row = self.conn.execute(
-            select(users).join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
-        ).mappings().first()
+        row = (
+            self.conn.execute(
+                select(users)
+                .join(api_tokens, api_tokens.c.user_id == users.c.id)
+                .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
+            )
+            .mappings()
+            .first()
+        )
         return self._user(row) if row else None
 
-    def add_user(self, *, username: str, display_name: str, password_hash: str,
-                 roles: frozenset[Role], shop_id: int | None, buyer_ref: str | None,
-                 phone: str, email: str, now: datetime) -> int:
-        return int(self.conn.execute(insert(users).values(
-            username=username, display_name=display_name, password_hash=password_hash,
-            roles=",".join(sorted(r.value for r in roles)), shop_id=shop_id, buyer_ref=buyer_ref,
-            phone=phone, email=email, is_active=True, created_at=now,
-        ).returning(users.c.id)).scalar_one())
+    def add_user(
+        self,
+        *,
+        username: str,
+        display_name: str,
+        password_hash: str,
+        roles: frozenset[Role],
+        shop_id: int | None,
+        buyer_ref: str | None,
+        phone: str,
+        email: str,
+        now: datetime,
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(users)
+                .values(
+                    username=username,
+                    display_name=display_name,
+                    password_hash=password_hash,
+                    roles=",".join(sorted(r.value for r in roles)),
+                    shop_id=shop_id,
+                    buyer_ref=buyer_ref,
+                    phone=phone,
+                    email=email,
+                    is_active=True,
+                    created_at=now,
+                )
+                .returning(users.c.id)
+            ).scalar_one()
+        )
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        self.conn.execute(update(users).where(users.c.id == user_id)
-                          .values(password_hash=password_hash))
+        self.conn.execute(
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+        )
 
     def add_to_team(self, user_id: int, team_id: int) -> None:
-        exists = self.conn.execute(select(team_members).where(
-            team_members.c.user_id == user_id, team_members.c.team_id == team_id)).first()
+        exists = self.conn.execute(
+            select(team_members).where(
+                team_members.c.user_id == user_id, team_members.c.team_id == team_id
+            )
+        ).first()
         if not exists:
             self.conn.execute(insert(team_members).values(user_id=user_id, team_id=team_id))
 
@@ -108,40 +157,87 @@ class PeopleRepo:
         existing = self.team_by_code(code)
         if existing is not None:
             return existing
-        return int(self.conn.execute(insert(teams).values(code=code, name=name)
-                                     .returning(teams.c.id)).scalar_one())
+        return int(
+            self.conn.execute(
+                insert(teams).values(code=code, name=name).returning(teams.c.id)
+            ).scalar_one()
+        )
 
     def shop_by_code(self, code: str) -> ShopRecord | None:
         row = self.conn.execute(select(shops).where(shops.c.code == code)).mappings().first()
-        return ShopRecord(row["id"], row["code"], row["name"], row["legal_name"],
-                          row["address"], row["phone"]) if row else None
+        return (
+            ShopRecord(
+                row["id"], row["code"], row["name"], row["legal_name"], row["address"], row["phone"]
+            )
+            if row
+            else None
+        )
 
     def shop_by_id(self, shop_id: int) -> ShopRecord:
         row = self.conn.execute(select(shops).where(shops.c.id == shop_id)).mappings().first()
         if row is None:
             raise NotFound("店铺 shop", shop_id)
-        return ShopRecord(row["id"], row["code"], row["name"], row["legal_name"],
-                          row["address"], row["phone"])
+        return ShopRecord(
+            row["id"], row["code"], row["name"], row["legal_name"], row["address"], row["phone"]
+        )
 
-    def ensure_shop(self, code: str, name: str, now: datetime, *, legal_name: str = "",
-                    address: str = "", phone: str = "") -> int:
+    def ensure_shop(
+        self,
+        code: str,
+        name: str,
+        now: datetime,
+        *,
+        legal_name: str = "",
+        address: str = "",
+        phone: str = "",
+    ) -> int:
         existing = self.shop_by_code(code)
         if existing is not None:
             return existing.id
-        return int(self.conn.execute(insert(shops).values(
-            code=code, name=name, legal_name=legal_name, address=address, phone=phone,
-            created_at=now).returning(shops.c.id)).scalar_one())
+        return int(
+            self.conn.execute(
+                insert(shops)
+                .values(
+                    code=code,
+                    name=name,
+                    legal_name=legal_name,
+                    address=address,
+                    phone=phone,
+                    created_at=now,
+                )
+                .returning(shops.c.id)
+            ).scalar_one()
+        )
 
     def user_ids_for_shop(self, shop_id: int) -> set[int]:
-        return {int(u) for u in self.conn.execute(
-            select(users.c.id).where(users.c.shop_id == shop_id)).scalars()}
+        return {
+            int(u)
+            for u in self.conn.execute(
+                select(users.c.id).where(users.c.shop_id == shop_id)
+            ).scalars()
+        }
 
     def user_ids_for_team(self, team_id: int) -> set[int]:
-        return {int(u) for u in self.conn.execute(
-            select(team_members.c.user_id).where(team_members.c.team_id == team_id)).scalars()}
+        return {
+            int(u)
+            for u in self.conn.execute(
+                select(team_members.c.user_id).where(team_members.c.team_id == team_id)
+            ).scalars()
+        }
 
-    def add_token(self, user_id: int, name: str, token_hash: str, prefix: str,
-                  now: datetime) -> int:
-        return int(self.conn.execute(insert(api_tokens).values(
-            user_id=user_id, name=name, token_hash=token_hash, prefix=prefix, created_at=now,
-        ).returning(api_tokens.c.id)).scalar_one())
+    def add_token(
+        self, user_id: int, name: str, token_hash: str, prefix: str, now: datetime
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(api_tokens)
+                .values(
+                    user_id=user_id,
+                    name=name,
+                    token_hash=token_hash,
+                    prefix=prefix,
+                    created_at=now,
+                )
+                .returning(api_tokens.c.id)
+            ).scalar_one()
+        )

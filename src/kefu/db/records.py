@@ -45,64 +45,150 @@ class RecordsRepo:
         self.conn = conn
 
     def append_events(self, case_id: int, events: Iterable[CaseEvent]) -> None:
-        rows = [{"case_id": case_id, "kind": e.kind, "actor_id": e.actor_id,
-                 "actor_role": e.actor_role, "visibility": e.visibility.value, "body": e.body,
-                 "data": e.data, "created_at": e.at} for e in events]
+        rows = [
+            {
+                "case_id": case_id,
+                "kind": e.kind,
+                "actor_id": e.actor_id,
+                "actor_role": e.actor_role,
+                "visibility": e.visibility.value,
+                "body": e.body,
+                "data": e.data,
+                "created_at": e.at,
+            }
+            for e in events
+        ]
         if rows:
             self.conn.execute(insert(timeline), rows)
 
-    def timeline(self, case_id: int, *, include_internal: bool, after_id: int = 0,
-                 limit: int = 500) -> list[TimelineEntry]:
+    def timeline(
+        self, case_id: int, *, include_internal: bool, after_id: int = 0, limit: int = 500
+    ) -> list[TimelineEntry]:
         stmt = select(timeline).where(timeline.c.case_id == case_id, timeline.c.id > after_id)
         if not include_internal:
             stmt = stmt.where(timeline.c.visibility == "public")
         rows = self.conn.execute(stmt.order_by(timeline.c.id).limit(limit)).mappings()
-        return [TimelineEntry(r["id"], r["case_id"], r["kind"], r["actor_id"], r["actor_role"],
-                              r["visibility"], r["body"], dict(r["data"] or {}),
-                              r["created_at"]) for r in rows]
+        return [
+            TimelineEntry(
+                r["id"],
+                r["case_id"],
+                r["kind"],
+                r["actor_id"],
+                r["actor_role"],
+                r["visibility"],
+                r["body"],
+                dict(r["data"] or {}),
+                r["created_at"],
+            )
+            for r in rows
+        ]
 
-    def add_attachment(self, *, case_id: int, sha256: str, size: int, content_type: str,
-                       filename: str, uploaded_by: int, now: datetime) -> int:
-        return int(self.conn.execute(insert(attachments).values(
-            case_id=case_id, sha256=sha256, size=size, content_type=content_type,
-            filename=filename, uploaded_by=uploaded_by, created_at=now,
-        ).returning(attachments.c.id)).scalar_one())
+    def add_attachment(
+        self,
+        *,
+        case_id: int,
+        sha256: str,
+        size: int,
+        content_type: str,
+        filename: str,
+        uploaded_by: int,
+        now: datetime,
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(attachments)
+                .values(
+                    case_id=case_id,
+                    sha256=sha256,
+                    size=size,
+                    content_type=content_type,
+                    filename=filename,
+                    uploaded_by=uploaded_by,
+                    created_at=now,
+                )
+                .returning(attachments.c.id)
+            ).scalar_one()
+        )
 
     def attachment(self, attachment_id: int) -> AttachmentRecord:
-        r = self.conn.execute(select(attachments).where(attachments.c.id == attachment_id)
-                              ).mappings().first()
+        r = (
+            self.conn.execute(select(attachments).where(attachments.c.id == attachment_id))
+            .mappings()
+            .first()
+        )
         if r is None:
             raise NotFound("附件 attachment", attachment_id)
-        return AttachmentRecord(r["id"], r["case_id"], r["sha256"], r["size"],
-                                r["content_type"], r["filename"], r["uploaded_by"],
-                                r["created_at"])
+        return AttachmentRecord(
+            r["id"],
+            r["case_id"],
+            r["sha256"],
+            r["size"],
+            r["content_type"],
+            r["filename"],
+            r["uploaded_by"],
+            r["created_at"],
+        )
 
     def attachments_for(self, case_id: int) -> list[AttachmentRecord]:
-        rows = self.conn.execute(select(attachments).where(attachments.c.case_id == case_id)
-                                 .order_by(attachments.c.id)).mappings()
-        return [AttachmentRecord(r["id"], r["case_id"], r["sha256"], r["size"],
-                                 r["content_type"], r["filename"], r["uploaded_by"],
-                                 r["created_at"]) for r in rows]
+        rows = self.conn.execute(
+            select(attachments).where(attachments.c.case_id == case_id).order_by(attachments.c.id)
+        ).mappings()
+        return [
+            AttachmentRecord(
+                r["id"],
+                r["case_id"],
+                r["sha256"],
+                r["size"],
+                r["content_type"],
+                r["filename"],
+                r["uploaded_by"],
+                r["created_at"],
+            )
+            for r in rows
+        ]
 
     def idempotent_case(self, user_id: int, key: str) -> tuple[int, str] | None:
-        row = self.conn.execute(select(idempotency_keys.c.case_id, idempotency_keys.c.request_hash)
-                                .where(idempotency_keys.c.user_id == user_id,
-                                       idempotency_keys.c.key == key)).first()
+        row = self.conn.execute(
+            select(idempotency_keys.c.case_id, idempotency_keys.c.request_hash).where(
+                idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
+            )
+        ).first()
         return (int(row.case_id), row.request_hash) if row else None
 
-    def remember_idempotency(self, user_id: int, key: str, request_hash: str, case_id: int,
-                             now: datetime) -> None:
-        self.conn.execute(insert(idempotency_keys).values(
-            user_id=user_id, key=key, request_hash=request_hash, case_id=case_id,
-            created_at=now))
+    def remember_idempotency(
+        self, user_id: int, key: str, request_hash: str, case_id: int, now: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(idempotency_keys).values(
+                user_id=user_id, key=key, request_hash=request_hash, case_id=case_id, created_at=now
+            )
+        )
 
-    def log_pii_access(self, *, actor_id: int, case_id: int | None, order_id: int | None,
-                       fields: str, purpose: str, now: datetime) -> None:
-        self.conn.execute(insert(pii_access_log).values(
-            actor_id=actor_id, case_id=case_id, order_id=order_id, fields=fields,
-            purpose=purpose, at=now))
+    def log_pii_access(
+        self,
+        *,
+        actor_id: int,
+        case_id: int | None,
+        order_id: int | None,
+        fields: str,
+        purpose: str,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(pii_access_log).values(
+                actor_id=actor_id,
+                case_id=case_id,
+                order_id=order_id,
+                fields=fields,
+                purpose=purpose,
+                at=now,
+            )
+        )
 
     def pii_accesses(self, case_id: int) -> list[dict[str, Any]]:
-        rows = self.conn.execute(select(pii_access_log).where(pii_access_log.c.case_id == case_id)
-                                 .order_by(pii_access_log.c.id)).mappings()
+        rows = self.conn.execute(
+            select(pii_access_log)
+            .where(pii_access_log.c.case_id == case_id)
+            .order_by(pii_access_log.c.id)
+        ).mappings()
         return [dict(r) for r in rows]

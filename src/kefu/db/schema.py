@@ -19,19 +19,22 @@ from sqlalchemy import (
 
 from kefu.db.types import UTCDateTime
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 # BigInteger ids on PostgreSQL; plain INTEGER PRIMARY KEY (rowid alias) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 shops = Table(
-    "shops", metadata,
+    "shops",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -43,14 +46,16 @@ shops = Table(
 )
 
 teams = Table(
-    "teams", metadata,
+    "teams",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
 )
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(100), nullable=False),
@@ -65,13 +70,15 @@ users = Table(
 )
 
 team_members = Table(
-    "team_members", metadata,
+    "team_members",
+    metadata,
     Column("team_id", Id, ForeignKey("teams.id"), primary_key=True),
     Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
     Column("name", String(100), nullable=False),
@@ -82,7 +89,8 @@ api_tokens = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("order_no", String(64), nullable=False, unique=True),
     Column("shop_id", Id, ForeignKey("shops.id"), nullable=False, index=True),
@@ -101,7 +109,8 @@ orders = Table(
 )
 
 order_lines = Table(
-    "order_lines", metadata,
+    "order_lines",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("order_id", Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
     Column("line_no", Integer, nullable=False),
@@ -118,13 +127,15 @@ order_lines = Table(
 )
 
 case_counters = Table(
-    "case_counters", metadata,
+    "case_counters",
+    metadata,
     Column("day", String(8), primary_key=True),
     Column("last", Integer, nullable=False),
 )
 
 cases = Table(
-    "cases", metadata,
+    "cases",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("number", String(20), nullable=False, unique=True),
     Column("kind", String(20), nullable=False),
@@ -163,7 +174,8 @@ cases = Table(
 )
 
 timeline = Table(
-    "timeline", metadata,
+    "timeline",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
     Column("kind", String(30), nullable=False),
@@ -177,7 +189,8 @@ timeline = Table(
 )
 
 attachments = Table(
-    "attachments", metadata,
+    "attachments",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("case_id", Id, ForeignKey("cases.id"), nullable=False, index=True),
     Column("sha256", String(64), nullable=False),
@@ -189,7 +202,8 @@ attachments = Table(
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("user_id", Id, nullable=False),
     Column("key", String(200), nullable=False),
@@ -200,7 +214,8 @@ idempotency_keys = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("topic", String(50), nullable=False),
     Column("case_id", Id, nullable=True),
@@ -216,7 +231,8 @@ outbox = Table(
 )
 
 notifications = Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False),
     Column("case_id", Id, nullable=True),
@@ -231,7 +247,8 @@ notifications = Table(
 )
 
 pii_access_log = Table(
-    "pii_access_log", metadata,
+    "pii_access_log",
+    metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("actor_id", Id, nullable=False),
     Column("case_id", Id, nullable=True),

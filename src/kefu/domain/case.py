@@ -45,15 +45,29 @@ def validate_contact(phone: str, email: str) -> list[FieldError]:
     errors: list[FieldError] = []
     phone = phone.replace(" ", "").replace("-", "")
     if phone and not MOBILE.match(phone):
-        errors.append(FieldError("contact_phone", "invalid_mobile",
-                                 "手机号格式无效，应为 11 位中国大陆手机号",
-                                 "not a valid mainland China mobile number (11 digits)"))
+        errors.append(
+            FieldError(
+                "contact_phone",
+                "invalid_mobile",
+                "手机号格式无效，应为 11 位中国大陆手机号",
+                "not a valid mainland China mobile number (11 digits)",
+            )
+        )
     if email and not EMAIL.match(email):
-        errors.append(FieldError("contact_email", "invalid_email", "邮箱格式无效",
-                                 "not a valid email address"))
+        errors.append(
+            FieldError(
+                "contact_email", "invalid_email", "邮箱格式无效", "not a valid email address"
+            )
+        )
     if not phone and not email:
-        errors.append(FieldError("contact_phone", "contact_required",
-                                 "请至少提供手机号或邮箱之一", "give a mobile number or an email"))
+        errors.append(
+            FieldError(
+                "contact_phone",
+                "contact_required",
+                "请至少提供手机号或邮箱之一",
+                "give a mobile number or an email",
+            )
+        )
     return errors
 
 
@@ -106,16 +120,31 @@ class Case:
         return workflow.allowed_actions(self.kind, self.status, self.roles_of(actor))
 
     def record_filed(self, actor: Actor) -> None:
-        self.events.append(CaseFiled(self.created_at, actor.user_id, actor.primary_role.value,
-                                     number=self.number, case_kind=self.kind.value,
-                                     channel=self.channel.value, description=self.description))
+        self.events.append(
+            CaseFiled(
+                self.created_at,
+                actor.user_id,
+                actor.primary_role.value,
+                number=self.number,
+                case_kind=self.kind.value,
+                channel=self.channel.value,
+                description=self.description,
+            )
+        )
 
-    def apply(self, actor: Actor, action: Action, params: dict[str, str], now: datetime,
-              reopen_window: timedelta) -> workflow.Transition:
+    def apply(
+        self,
+        actor: Actor,
+        action: Action,
+        params: dict[str, str],
+        now: datetime,
+        reopen_window: timedelta,
+    ) -> workflow.Transition:
         """Fire an action: check the table and guard, move the status, record the change."""
         guard_input = GuardInput(self.status, params, now, self.ended_at, reopen_window)
-        transition = workflow.resolve_transition(self.kind, self.status, action,
-                                                 self.roles_of(actor), guard_input)
+        transition = workflow.resolve_transition(
+            self.kind, self.status, action, self.roles_of(actor), guard_input
+        )
         source = self.status
         if action is Action.SUSPEND:
             self.suspended_from = source
@@ -133,9 +162,17 @@ class Case:
             self.reject_reason = params.get("reason", "")
         self.updated_at = now
         clean = {k: str(v) for k, v in params.items() if v not in (None, "")}
-        self.events.append(StatusChanged(now, actor.user_id, actor.primary_role.value,
-                                         action=action.value, from_status=source.value,
-                                         to_status=target.value, params=clean))
+        self.events.append(
+            StatusChanged(
+                now,
+                actor.user_id,
+                actor.primary_role.value,
+                action=action.value,
+                from_status=source.value,
+                to_status=target.value,
+                params=clean,
+            )
+        )
         if actor.has(Role.SELLER, *workflow.HANDLERS) and self.first_response_at is None:
             self.first_response_at = now
         return transition
@@ -144,10 +181,20 @@ class Case:
         """Add a public message or (staff only, checked by the caller) an internal note."""
         text = text.strip()
         if not text:
-            raise InvalidInput([FieldError("body", "required", "内容不能为空", "must not be empty")])
+            raise InvalidInput(
+                [FieldError("body", "required", "内容不能为空", "must not be empty")]
+            )
         if len(text) > MAX_MESSAGE:
-            raise InvalidInput([FieldError("body", "too_long", f"不能超过 {MAX_MESSAGE} 个字符",
-                                           f"must be at most {MAX_MESSAGE} characters")])
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "body",
+                        "too_long",
+                        f"不能超过 {MAX_MESSAGE} 个字符",
+                        f"must be at most {MAX_MESSAGE} characters",
+                    )
+                ]
+            )
         role = actor.primary_role.value
         if visibility is Visibility.INTERNAL:
             self.events.append(NoteAdded(now, actor.user_id, role, Visibility.INTERNAL, text=text))
@@ -157,18 +204,43 @@ class Case:
                 self.first_response_at = now
         self.updated_at = now
 
-    def assign(self, actor: Actor, assignee_id: int | None, team_id: int | None,
-               now: datetime) -> None:
+    def assign(
+        self, actor: Actor, assignee_id: int | None, team_id: int | None, now: datetime
+    ) -> None:
         self.assignee_id = assignee_id
         self.team_id = team_id
         self.updated_at = now
-        self.events.append(CaseAssigned(now, actor.user_id, actor.primary_role.value,
-                                        Visibility.INTERNAL, assignee_id=assignee_id,
-                                        team_id=team_id))
+        self.events.append(
+            CaseAssigned(
+                now,
+                actor.user_id,
+                actor.primary_role.value,
+                Visibility.INTERNAL,
+                assignee_id=assignee_id,
+                team_id=team_id,
+            )
+        )
 
-    def record_evidence(self, actor: Actor, attachment_id: int, filename: str, content_type: str,
-                        sha256: str, size: int, now: datetime) -> None:
+    def record_evidence(
+        self,
+        actor: Actor,
+        attachment_id: int,
+        filename: str,
+        content_type: str,
+        sha256: str,
+        size: int,
+        now: datetime,
+    ) -> None:
         self.updated_at = now
-        self.events.append(EvidenceAdded(now, actor.user_id, actor.primary_role.value,
-                                         attachment_id=attachment_id, filename=filename,
-                                         content_type=content_type, sha256=sha256, size=size))
+        self.events.append(
+            EvidenceAdded(
+                now,
+                actor.user_id,
+                actor.primary_role.value,
+                attachment_id=attachment_id,
+                filename=filename,
+                content_type=content_type,
+                sha256=sha256,
+                size=size,
+            )
+        )

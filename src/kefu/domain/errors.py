@@ -17,7 +17,12 @@ class FieldError:
     en: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "code": self.code, "message_zh": self.zh, "message_en": self.en}
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message_zh": self.zh,
+            "message_en": self.en,
+        }
 
 
 @dataclass
@@ -49,8 +54,14 @@ def invalid(field_name: str, code: str, zh: str, en: str) -> InvalidInput:
 
 class NotFound(DomainError):
     def __init__(self, what: str, key: object) -> None:
-        super().__init__("not_found", f"未找到{what}：{key}", f"{what} not found: {key}",
-                         (), {"what": what, "key": str(key)}, 404)
+        super().__init__(
+            "not_found",
+            f"未找到{what}：{key}",
+            f"{what} not found: {key}",
+            (),
+            {"what": what, "key": str(key)},
+            404,
+        )
 
 
 class PermissionDenied(DomainError):
@@ -60,8 +71,14 @@ class PermissionDenied(DomainError):
 
 class NotAuthenticated(DomainError):
     def __init__(self) -> None:
-        super().__init__("not_authenticated", "请先登录或提供有效的 API 令牌",
-                         "log in or present a valid API token", (), {}, 401)
+        super().__init__(
+            "not_authenticated",
+            "请先登录或提供有效的 API 令牌",
+            "log in or present a valid API token",
+            (),
+            {},
+            401,
+        )
 
 
 class InvalidTransition(DomainError):
@@ -70,7 +87,8 @@ class InvalidTransition(DomainError):
             "invalid_transition",
             f"当前状态“{current}”下不能执行“{action}”；可执行：{'、'.join(allowed) or '无'}",
             f"cannot {action} in state {current}; allowed: {', '.join(allowed) or 'none'}",
-            (), {"current_status": current, "action": action, "allowed_actions": list(allowed)},
+            (),
+            {"current_status": current, "action": action, "allowed_actions": list(allowed)},
             409,
         )
 
@@ -90,7 +108,9 @@ class VersionConflict(DomainError):
             "version_conflict",
             f"数据已被他人修改（你的版本 {expected}，当前版本 {actual}），请刷新后重试",
             f"the record changed (your version {expected}, current {actual}); reload and retry",
-            (), {"expected_version": expected, "current_version": actual}, 409,
+            (),
+            {"expected_version": expected, "current_version": actual},
+            409,
         )
 
 
@@ -100,6 +120,14 @@ class IdempotencyMismatch(DomainError):
             "idempotency_key_reused",
             "该 Idempotency-Key 已用于另一个不同的请求",
             "this Idempotency-Key was already used for a different request",
-            (FieldError("Idempotency-Key", "reused", "键已被不同请求使用",
-                        "key used for a different request"),), {}, 422,
+            (
+                FieldError(
+                    "Idempotency-Key",
+                    "reused",
+                    "键已被不同请求使用",
+                    "key used for a different request",
+                ),
+            ),
+            {},
+            422,
         )

@@ -59,8 +59,12 @@ class StatusChanged(CaseEvent):
 
     @property
     def data(self) -> dict[str, Any]:
-        return {"action": self.action, "from": self.from_status, "to": self.to_status,
-                **{k: v for k, v in self.params.items() if k not in ("body",)}}
+        return {
+            "action": self.action,
+            "from": self.from_status,
+            "to": self.to_status,
+            **{k: v for k, v in self.params.items() if k not in ("body",)},
+        }
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,12 @@ class EvidenceAdded(CaseEvent):
 
     @property
     def data(self) -> dict[str, Any]:
-        return {"attachment_id": self.attachment_id, "content_type": self.content_type,
-                "sha256": self.sha256, "size": self.size}
+        return {
+            "attachment_id": self.attachment_id,
+            "content_type": self.content_type,
+            "sha256": self.sha256,
+            "size": self.size,
+        }
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,15 @@ class _Collector:
     def add(self, field: str, code: str, zh: str, en: str) -> None:
         self.errors.append(FieldError(field, code, zh, en))
 
-    def text(self, data: Mapping[str, Any], key: str, *, required: bool, max_len: int = 200,
-             path: str = "") -> str:
+    def text(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        *,
+        required: bool,
+        max_len: int = 200,
+        path: str = "",
+    ) -> str:
         value = data.get(key)
         name = path + key
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -83,12 +90,17 @@ class _Collector:
             return ""
         text = str(value).strip()
         if len(text) > max_len:
-            self.add(name, "too_long", f"不能超过 {max_len} 个字符",
-                     f"must be at most {max_len} characters")
+            self.add(
+                name,
+                "too_long",
+                f"不能超过 {max_len} 个字符",
+                f"must be at most {max_len} characters",
+            )
         return text
 
-    def fen(self, data: Mapping[str, Any], key: str, *, path: str, default: int | None = None
-            ) -> int:
+    def fen(
+        self, data: Mapping[str, Any], key: str, *, path: str, default: int | None = None
+    ) -> int:
         value = data.get(key, default)
         name = path + key
         if value is None or value == "":
@@ -101,8 +113,12 @@ class _Collector:
             return 0
         if isinstance(value, str):
             if not re.fullmatch(r"-?\d+", value.strip()):
-                self.add(name, "not_integer", "金额必须是整数分，不能有小数",
-                         "money must be whole fen, no decimals")
+                self.add(
+                    name,
+                    "not_integer",
+                    "金额必须是整数分，不能有小数",
+                    "money must be whole fen, no decimals",
+                )
                 return 0
             value = int(value)
         if value < 0:
@@ -121,8 +137,12 @@ class _Collector:
             try:
                 parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
             except ValueError:
-                self.add(key, "bad_time", "时间格式无效，应为 ISO 8601，如 2026-11-20T10:00:00+08:00",
-                         "invalid time; use ISO 8601 such as 2026-11-20T10:00:00+08:00")
+                self.add(
+                    key,
+                    "bad_time",
+                    "时间格式无效，应为 ISO 8601，如 2026-11-20T10:00:00+08:00",
+                    "invalid time; use ISO 8601 such as 2026-11-20T10:00:00+08:00",
+                )
                 return None
         if parsed.tzinfo is None:
             # Shop exports commonly carry local wall-clock times: read them as Asia/Shanghai.
@@ -135,8 +155,12 @@ def parse_order(data: Mapping[str, Any]) -> Order:
     c = _Collector()
     order_no = c.text(data, "order_no", required=True, max_len=64)
     if order_no and not _ORDER_NO.match(order_no):
-        c.add("order_no", "format", "订单号只能包含字母、数字、- 和 _（4–64 位）",
-              "order number: 4–64 letters, digits, - or _")
+        c.add(
+            "order_no",
+            "format",
+            "订单号只能包含字母、数字、- 和 _（4–64 位）",
+            "order number: 4–64 letters, digits, - or _",
+        )
     shop_code = c.text(data, "shop_code", required=True, max_len=64)
     buyer_ref = c.text(data, "buyer_ref", required=True, max_len=64)
     buyer_name = c.text(data, "buyer_name", required=False, max_len=100)
@@ -150,11 +174,16 @@ def parse_order(data: Mapping[str, Any]) -> Order:
     if paid_at and shipped_at and shipped_at < paid_at:
         c.add("shipped_at", "before_paid", "发货时间不能早于付款时间", "cannot be before paid_at")
     if shipped_at and signed_at and signed_at < shipped_at:
-        c.add("signed_at", "before_shipped", "签收时间不能早于发货时间",
-              "cannot be before shipped_at")
+        c.add(
+            "signed_at", "before_shipped", "签收时间不能早于发货时间", "cannot be before shipped_at"
+        )
     if signed_at and not shipped_at:
-        c.add("shipped_at", "required_with_signed", "已签收的订单必须有发货时间",
-              "is required when signed_at is set")
+        c.add(
+            "shipped_at",
+            "required_with_signed",
+            "已签收的订单必须有发货时间",
+            "is required when signed_at is set",
+        )
 
     raw_lines = data.get("lines")
     lines: list[OrderLine] = []
@@ -175,8 +204,20 @@ def parse_order(data: Mapping[str, Any]) -> Order:
     if c.errors:
         raise InvalidInput(c.errors)
     assert paid_at is not None
-    return Order(order_no, shop_code, buyer_ref, buyer_name, buyer_phone, buyer_address, paid_at,
-                 shipped_at, signed_at, carrier, tracking_no, tuple(lines))
+    return Order(
+        order_no,
+        shop_code,
+        buyer_ref,
+        buyer_name,
+        buyer_phone,
+        buyer_address,
+        paid_at,
+        shipped_at,
+        signed_at,
+        carrier,
+        tracking_no,
+        tuple(lines),
+    )
 
 
 def _parse_line(c: _Collector, raw: Mapping[str, Any], index: int, path: str) -> OrderLine:
@@ -199,9 +240,12 @@ def _parse_line(c: _Collector, raw: Mapping[str, Any], index: int, path: str) ->
     if "paid_cash_fen" not in raw and (points or coupon):
         cash = paid - points - coupon
     if cash + points + coupon != paid:
-        c.add(path + "paid_fen", "tender_mismatch",
-              f"现金 {cash} + 积分 {points} + 优惠券 {coupon} 之和必须等于实付 {paid}（分）",
-              f"cash {cash} + points {points} + coupon {coupon} must equal paid {paid} fen")
+        c.add(
+            path + "paid_fen",
+            "tender_mismatch",
+            f"现金 {cash} + 积分 {points} + 优惠券 {coupon} 之和必须等于实付 {paid}（分）",
+            f"cash {cash} + points {points} + coupon {coupon} must equal paid {paid} fen",
+        )
     flags_raw = raw.get("flags") or []
     if isinstance(flags_raw, str):
         flags_raw = [f for f in re.split(r"[|,;\s]+", flags_raw) if f]
@@ -211,7 +255,12 @@ def _parse_line(c: _Collector, raw: Mapping[str, Any], index: int, path: str) ->
             flags.add(LineFlag(str(flag)))
         except ValueError:
             allowed = ", ".join(f.value for f in LineFlag)
-            c.add(path + "flags", "unknown_flag", f"未知标记 {flag}；可用：{allowed}",
-                  f"unknown flag {flag}; allowed: {allowed}")
-    return OrderLine(line_no, sku, title, quantity, unit_price, paid, cash, points, coupon,
-                     frozenset(flags))
+            c.add(
+                path + "flags",
+                "unknown_flag",
+                f"未知标记 {flag}；可用：{allowed}",
+                f"unknown flag {flag}; allowed: {allowed}",
+            )
+    return OrderLine(
+        line_no, sku, title, quantity, unit_price, paid, cash, points, coupon, frozenset(flags)
+    )

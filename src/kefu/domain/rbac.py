@@ -25,8 +25,15 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
 
 
-_B, _S, _A, _T, _SV, _AD, _SYS = (Role.BUYER, Role.SELLER, Role.AGENT, Role.TECH_SUPPORT,
-                                  Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM)
+_B, _S, _A, _T, _SV, _AD, _SYS = (
+    Role.BUYER,
+    Role.SELLER,
+    Role.AGENT,
+    Role.TECH_SUPPORT,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+    Role.SYSTEM,
+)
 _EVERYONE = {_B, _S, _A, _T, _SV, _AD, _SYS}
 _STAFF = {_A, _T, _SV, _AD, _SYS}
 
@@ -55,12 +62,20 @@ def can(actor: Actor, permission: Permission) -> bool:
 def require(actor: Actor, permission: Permission) -> None:
     """Raise PermissionDenied unless one of the actor's roles grants the permission."""
     if not can(actor, permission):
-        raise PermissionDenied(f"当前角色无权限：{permission.value}",
-                               f"your role lacks the permission {permission.value}")
+        raise PermissionDenied(
+            f"当前角色无权限：{permission.value}",
+            f"your role lacks the permission {permission.value}",
+        )
 
 
-def can_view_case(actor: Actor, *, buyer_id: int, shop_id: int | None, team_id: int | None,
-                  assignee_id: int | None) -> bool:
+def can_view_case(
+    actor: Actor,
+    *,
+    buyer_id: int,
+    shop_id: int | None,
+    team_id: int | None,
+    assignee_id: int | None,
+) -> bool:
     """Object-level access: own cases for buyers, own shop for sellers, own team for agents."""
     if can(actor, Permission.SEE_ALL_CASES):
         return True

@@ -89,8 +89,15 @@ class Actor:
 
     @property
     def primary_role(self) -> Role:
-        order = [Role.SYSTEM, Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.TECH_SUPPORT,
-                 Role.SELLER, Role.BUYER]
+        order = [
+            Role.SYSTEM,
+            Role.ADMIN,
+            Role.SUPERVISOR,
+            Role.AGENT,
+            Role.TECH_SUPPORT,
+            Role.SELLER,
+            Role.BUYER,
+        ]
         for role in order:
             if role in self.roles:
                 return role

@@ -35,13 +35,25 @@ class Status(StrEnum):
 
 
 STATUS_ZH: dict[Status, str] = {
-    Status.SUBMITTED: "已提交", Status.SCREENING: "审核中", Status.REJECTED: "不予受理",
-    Status.ACCEPTED: "已受理", Status.AWAITING_SELLER: "待商家处理", Status.NEGOTIATING: "协商中",
-    Status.AGREED: "已达成一致", Status.PLATFORM_INTERVENTION: "平台介入",
-    Status.EVIDENCE: "举证期", Status.INVESTIGATING: "调查核实", Status.DECIDED: "已判定",
-    Status.EXECUTING: "执行中", Status.AWAITING_CONFIRMATION: "待确认", Status.RESOLVED: "已解决",
-    Status.CLOSED: "已关闭", Status.SUSPENDED: "已中止", Status.TRIAGED: "已分类",
-    Status.IN_PROGRESS: "处理中", Status.REPLIED: "已答复",
+    Status.SUBMITTED: "已提交",
+    Status.SCREENING: "审核中",
+    Status.REJECTED: "不予受理",
+    Status.ACCEPTED: "已受理",
+    Status.AWAITING_SELLER: "待商家处理",
+    Status.NEGOTIATING: "协商中",
+    Status.AGREED: "已达成一致",
+    Status.PLATFORM_INTERVENTION: "平台介入",
+    Status.EVIDENCE: "举证期",
+    Status.INVESTIGATING: "调查核实",
+    Status.DECIDED: "已判定",
+    Status.EXECUTING: "执行中",
+    Status.AWAITING_CONFIRMATION: "待确认",
+    Status.RESOLVED: "已解决",
+    Status.CLOSED: "已关闭",
+    Status.SUSPENDED: "已中止",
+    Status.TRIAGED: "已分类",
+    Status.IN_PROGRESS: "处理中",
+    Status.REPLIED: "已答复",
 }
 
 # Terminal for queue purposes: nothing is expected of anyone until a reopen.
@@ -76,15 +88,29 @@ class Action(StrEnum):
 
 
 ACTION_ZH: dict[Action, str] = {
-    Action.START_SCREENING: "开始审核", Action.ACCEPT: "受理", Action.REJECT: "不予受理",
-    Action.FORWARD_TO_SELLER: "转商家处理", Action.SELLER_RESPOND: "商家答复",
-    Action.AGREE: "同意方案", Action.REQUEST_INTERVENTION: "申请平台介入",
-    Action.INTERVENE: "平台主动介入", Action.OPEN_EVIDENCE: "开启举证",
-    Action.CLOSE_EVIDENCE: "结束举证", Action.DECIDE: "作出判定", Action.EXECUTE: "开始执行",
-    Action.COMPLETE_EXECUTION: "执行完毕", Action.CONFIRM: "确认解决",
-    Action.DISPUTE_RESULT: "对结果有异议", Action.CLOSE: "关闭", Action.REOPEN: "重新打开",
-    Action.SUSPEND: "中止", Action.RESUME: "恢复处理", Action.WITHDRAW: "撤回",
-    Action.TRIAGE: "分类", Action.START_WORK: "开始处理", Action.REPLY: "答复",
+    Action.START_SCREENING: "开始审核",
+    Action.ACCEPT: "受理",
+    Action.REJECT: "不予受理",
+    Action.FORWARD_TO_SELLER: "转商家处理",
+    Action.SELLER_RESPOND: "商家答复",
+    Action.AGREE: "同意方案",
+    Action.REQUEST_INTERVENTION: "申请平台介入",
+    Action.INTERVENE: "平台主动介入",
+    Action.OPEN_EVIDENCE: "开启举证",
+    Action.CLOSE_EVIDENCE: "结束举证",
+    Action.DECIDE: "作出判定",
+    Action.EXECUTE: "开始执行",
+    Action.COMPLETE_EXECUTION: "执行完毕",
+    Action.CONFIRM: "确认解决",
+    Action.DISPUTE_RESULT: "对结果有异议",
+    Action.CLOSE: "关闭",
+    Action.REOPEN: "重新打开",
+    Action.SUSPEND: "中止",
+    Action.RESUME: "恢复处理",
+    Action.WITHDRAW: "撤回",
+    Action.TRIAGE: "分类",
+    Action.START_WORK: "开始处理",
+    Action.REPLY: "答复",
 }
 
 
@@ -113,29 +139,41 @@ def _needs_text(name: str, zh: str, en: str) -> Guard:
         if isinstance(value, str) and value.strip():
             return []
         return [FieldError(name, "required", f"必须填写{zh}", f"{en} is required")]
+
     return guard
 
 
 def _suspend_reason(g: GuardInput) -> list[FieldError]:
     if g.params.get("reason") in {r.value for r in SuspendReason}:
         return []
-    return [FieldError("reason", "invalid_choice",
-                       "中止原因必须是 self_settlement（自行和解）或 court_or_police（诉讼/报警）",
-                       "reason must be self_settlement or court_or_police")]
+    return [
+        FieldError(
+            "reason",
+            "invalid_choice",
+            "中止原因必须是 self_settlement（自行和解）或 court_or_police（诉讼/报警）",
+            "reason must be self_settlement or court_or_police",
+        )
+    ]
 
 
 def _within_reopen_window(g: GuardInput) -> list[FieldError]:
     if g.ended_at is not None and g.now - g.ended_at <= g.reopen_window:
         return []
     days = g.reopen_window.days
-    return [FieldError("ended_at", "reopen_window_passed",
-                       f"已超过可重新打开的期限（结案后 {days} 天内）",
-                       f"the reopen window ({days} days after the case ended) has passed")]
+    return [
+        FieldError(
+            "ended_at",
+            "reopen_window_passed",
+            f"已超过可重新打开的期限（结案后 {days} 天内）",
+            f"the reopen window ({days} days after the case ended) has passed",
+        )
+    ]
 
 
 def _all(*guards: Guard) -> Guard:
     def guard(g: GuardInput) -> list[FieldError]:
         return [e for each in guards for e in each(g)]
+
     return guard
 
 
@@ -149,34 +187,66 @@ class Transition:
     ends_case: bool = False
 
 
-B, S, A, T, SV, AD, SYS = (Role.BUYER, Role.SELLER, Role.AGENT, Role.TECH_SUPPORT,
-                           Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM)
+B, S, A, T, SV, AD, SYS = (
+    Role.BUYER,
+    Role.SELLER,
+    Role.AGENT,
+    Role.TECH_SUPPORT,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+    Role.SYSTEM,
+)
 STAFF = frozenset({A, T, SV, AD, SYS})
 HANDLERS = frozenset({A, T, SV, AD})
 
 
-def _t(source: Status, action: Action, target: Status | None, roles: frozenset[Role] | set[Role],
-       guard: Guard | None = None) -> Transition:
-    return Transition(source, action, target, frozenset(roles), guard,
-                      ends_case=target in CLOSED_STATUSES)
+def _t(
+    source: Status,
+    action: Action,
+    target: Status | None,
+    roles: frozenset[Role] | set[Role],
+    guard: Guard | None = None,
+) -> Transition:
+    return Transition(
+        source, action, target, frozenset(roles), guard, ends_case=target in CLOSED_STATUSES
+    )
 
 
 _ST = Status
 _AC = Action
 _ACTIVE_COMPLAINT = [
-    _ST.SUBMITTED, _ST.SCREENING, _ST.ACCEPTED, _ST.AWAITING_SELLER, _ST.NEGOTIATING, _ST.AGREED,
-    _ST.PLATFORM_INTERVENTION, _ST.EVIDENCE, _ST.INVESTIGATING, _ST.DECIDED, _ST.EXECUTING,
+    _ST.SUBMITTED,
+    _ST.SCREENING,
+    _ST.ACCEPTED,
+    _ST.AWAITING_SELLER,
+    _ST.NEGOTIATING,
+    _ST.AGREED,
+    _ST.PLATFORM_INTERVENTION,
+    _ST.EVIDENCE,
+    _ST.INVESTIGATING,
+    _ST.DECIDED,
+    _ST.EXECUTING,
     _ST.AWAITING_CONFIRMATION,
 ]
 
 COMPLAINT_TRANSITIONS: list[Transition] = [
     _t(_ST.SUBMITTED, _AC.START_SCREENING, _ST.SCREENING, STAFF),
     _t(_ST.SCREENING, _AC.ACCEPT, _ST.ACCEPTED, STAFF),
-    _t(_ST.SCREENING, _AC.REJECT, _ST.REJECTED, STAFF,
-       _needs_text("reason", "不予受理的理由", "a rejection reason")),
+    _t(
+        _ST.SCREENING,
+        _AC.REJECT,
+        _ST.REJECTED,
+        STAFF,
+        _needs_text("reason", "不予受理的理由", "a rejection reason"),
+    ),
     _t(_ST.ACCEPTED, _AC.FORWARD_TO_SELLER, _ST.AWAITING_SELLER, STAFF),
-    _t(_ST.AWAITING_SELLER, _AC.SELLER_RESPOND, _ST.NEGOTIATING, {S},
-       _needs_text("body", "答复内容", "a response")),
+    _t(
+        _ST.AWAITING_SELLER,
+        _AC.SELLER_RESPOND,
+        _ST.NEGOTIATING,
+        {S},
+        _needs_text("body", "答复内容", "a response"),
+    ),
     _t(_ST.NEGOTIATING, _AC.AGREE, _ST.AGREED, {B}),
     _t(_ST.AWAITING_SELLER, _AC.REQUEST_INTERVENTION, _ST.PLATFORM_INTERVENTION, {B, SYS}),
     _t(_ST.NEGOTIATING, _AC.REQUEST_INTERVENTION, _ST.PLATFORM_INTERVENTION, {B, S, SYS}),
@@ -185,25 +255,53 @@ COMPLAINT_TRANSITIONS: list[Transition] = [
     _t(_ST.PLATFORM_INTERVENTION, _AC.OPEN_EVIDENCE, _ST.EVIDENCE, STAFF),
     _t(_ST.PLATFORM_INTERVENTION, _AC.CLOSE_EVIDENCE, _ST.INVESTIGATING, STAFF),
     _t(_ST.EVIDENCE, _AC.CLOSE_EVIDENCE, _ST.INVESTIGATING, STAFF),
-    _t(_ST.INVESTIGATING, _AC.DECIDE, _ST.DECIDED, HANDLERS,
-       _needs_text("decision", "判定结果及依据", "the decision and its grounds")),
+    _t(
+        _ST.INVESTIGATING,
+        _AC.DECIDE,
+        _ST.DECIDED,
+        HANDLERS,
+        _needs_text("decision", "判定结果及依据", "the decision and its grounds"),
+    ),
     _t(_ST.AGREED, _AC.EXECUTE, _ST.EXECUTING, {S} | STAFF),
     _t(_ST.DECIDED, _AC.EXECUTE, _ST.EXECUTING, {S} | STAFF),
     _t(_ST.EXECUTING, _AC.COMPLETE_EXECUTION, _ST.AWAITING_CONFIRMATION, {S} | STAFF),
     _t(_ST.AWAITING_CONFIRMATION, _AC.CONFIRM, _ST.RESOLVED, {B, SYS}),
-    _t(_ST.AWAITING_CONFIRMATION, _AC.DISPUTE_RESULT, _ST.PLATFORM_INTERVENTION, {B},
-       _needs_text("reason", "异议理由", "a reason")),
+    _t(
+        _ST.AWAITING_CONFIRMATION,
+        _AC.DISPUTE_RESULT,
+        _ST.PLATFORM_INTERVENTION,
+        {B},
+        _needs_text("reason", "异议理由", "a reason"),
+    ),
     _t(_ST.RESOLVED, _AC.CLOSE, _ST.CLOSED, STAFF),
     _t(_ST.REJECTED, _AC.CLOSE, _ST.CLOSED, STAFF),
-    _t(_ST.RESOLVED, _AC.REOPEN, _ST.PLATFORM_INTERVENTION, {B} | HANDLERS,
-       _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason"))),
-    _t(_ST.CLOSED, _AC.REOPEN, _ST.PLATFORM_INTERVENTION, {B} | HANDLERS,
-       _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason"))),
-    _t(_ST.REJECTED, _AC.REOPEN, _ST.SCREENING, {B} | HANDLERS,
-       _all(_within_reopen_window, _needs_text("reason", "申诉理由", "a reason"))),
+    _t(
+        _ST.RESOLVED,
+        _AC.REOPEN,
+        _ST.PLATFORM_INTERVENTION,
+        {B} | HANDLERS,
+        _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason")),
+    ),
+    _t(
+        _ST.CLOSED,
+        _AC.REOPEN,
+        _ST.PLATFORM_INTERVENTION,
+        {B} | HANDLERS,
+        _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason")),
+    ),
+    _t(
+        _ST.REJECTED,
+        _AC.REOPEN,
+        _ST.SCREENING,
+        {B} | HANDLERS,
+        _all(_within_reopen_window, _needs_text("reason", "申诉理由", "a reason")),
+    ),
     _t(_ST.SUSPENDED, _AC.RESUME, None, STAFF),
-    *[_t(s, _AC.SUSPEND, _ST.SUSPENDED, STAFF, _suspend_reason) for s in _ACTIVE_COMPLAINT
-      if s not in (_ST.SUBMITTED, _ST.SCREENING)],
+    *[
+        _t(s, _AC.SUSPEND, _ST.SUSPENDED, STAFF, _suspend_reason)
+        for s in _ACTIVE_COMPLAINT
+        if s not in (_ST.SUBMITTED, _ST.SCREENING)
+    ],
     *[_t(s, _AC.WITHDRAW, _ST.CLOSED, {B}) for s in _ACTIVE_COMPLAINT],
 ]
 
@@ -212,20 +310,44 @@ _ACTIVE_FEEDBACK = [_ST.SUBMITTED, _ST.TRIAGED, _ST.IN_PROGRESS]
 FEEDBACK_TRANSITIONS: list[Transition] = [
     _t(_ST.SUBMITTED, _AC.TRIAGE, _ST.TRIAGED, STAFF),
     _t(_ST.TRIAGED, _AC.START_WORK, _ST.IN_PROGRESS, HANDLERS),
-    _t(_ST.TRIAGED, _AC.REPLY, _ST.REPLIED, HANDLERS,
-       _needs_text("body", "答复内容", "a reply")),
-    _t(_ST.IN_PROGRESS, _AC.REPLY, _ST.REPLIED, HANDLERS,
-       _needs_text("body", "答复内容", "a reply")),
-    _t(_ST.SUBMITTED, _AC.REJECT, _ST.REJECTED, STAFF,
-       _needs_text("reason", "无效反馈的理由", "why the feedback is invalid")),
-    _t(_ST.TRIAGED, _AC.REJECT, _ST.REJECTED, STAFF,
-       _needs_text("reason", "无效反馈的理由", "why the feedback is invalid")),
+    _t(_ST.TRIAGED, _AC.REPLY, _ST.REPLIED, HANDLERS, _needs_text("body", "答复内容", "a reply")),
+    _t(
+        _ST.IN_PROGRESS,
+        _AC.REPLY,
+        _ST.REPLIED,
+        HANDLERS,
+        _needs_text("body", "答复内容", "a reply"),
+    ),
+    _t(
+        _ST.SUBMITTED,
+        _AC.REJECT,
+        _ST.REJECTED,
+        STAFF,
+        _needs_text("reason", "无效反馈的理由", "why the feedback is invalid"),
+    ),
+    _t(
+        _ST.TRIAGED,
+        _AC.REJECT,
+        _ST.REJECTED,
+        STAFF,
+        _needs_text("reason", "无效反馈的理由", "why the feedback is invalid"),
+    ),
     _t(_ST.REPLIED, _AC.CLOSE, _ST.CLOSED, {B} | STAFF),
     _t(_ST.REJECTED, _AC.CLOSE, _ST.CLOSED, STAFF),
-    _t(_ST.CLOSED, _AC.REOPEN, _ST.IN_PROGRESS, {B} | HANDLERS,
-       _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason"))),
-    _t(_ST.REPLIED, _AC.REOPEN, _ST.IN_PROGRESS, {B} | HANDLERS,
-       _needs_text("reason", "追问内容", "a follow-up")),
+    _t(
+        _ST.CLOSED,
+        _AC.REOPEN,
+        _ST.IN_PROGRESS,
+        {B} | HANDLERS,
+        _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason")),
+    ),
+    _t(
+        _ST.REPLIED,
+        _AC.REOPEN,
+        _ST.IN_PROGRESS,
+        {B} | HANDLERS,
+        _needs_text("reason", "追问内容", "a follow-up"),
+    ),
     *[_t(s, _AC.WITHDRAW, _ST.CLOSED, {B}) for s in _ACTIVE_FEEDBACK],
 ]
 
@@ -273,7 +395,7 @@ LIFECYCLES: dict[CaseKind, Lifecycle] = {
 
 def party_roles(actor: Actor, *, is_buyer: bool, is_seller: bool) -> frozenset[Role]:
     """Roles the actor holds *on this case*: buyer/seller only when they are that party."""
-    roles = {r for r in actor.roles if r not in (Role.BUYER, Role.SELLER)}
+    roles: set[Role] = {r for r in actor.roles if r not in (Role.BUYER, Role.SELLER)}
     if is_buyer and Role.BUYER in actor.roles:
         roles.add(Role.BUYER)
     if is_seller and Role.SELLER in actor.roles:
@@ -284,16 +406,20 @@ def party_roles(actor: Actor, *, is_buyer: bool, is_seller: bool) -> frozenset[R
 def allowed_actions(kind: CaseKind, status: Status, roles: frozenset[Role]) -> list[Action]:
     """Actions these case-roles may fire from this status, in table order."""
     lifecycle = LIFECYCLES[kind]
-    return [t.action for (src, _), t in lifecycle.table.items() if src == status and t.roles & roles]
+    return [
+        t.action for (src, _), t in lifecycle.table.items() if src == status and t.roles & roles
+    ]
 
 
-def resolve_transition(kind: CaseKind, status: Status, action: Action, roles: frozenset[Role],
-                       guard_input: GuardInput) -> Transition:
+def resolve_transition(
+    kind: CaseKind, status: Status, action: Action, roles: frozenset[Role], guard_input: GuardInput
+) -> Transition:
     """Find the transition for this action or raise InvalidTransition / GuardFailed."""
     transition = LIFECYCLES[kind].table.get((status, action))
     if transition is None or not (transition.roles & roles):
-        raise InvalidTransition(status.value, action.value,
-                                [a.value for a in allowed_actions(kind, status, roles)])
+        raise InvalidTransition(
+            status.value, action.value, [a.value for a in allowed_actions(kind, status, roles)]
+        )
     if transition.guard is not None:
         problems = transition.guard(guard_input)
         if problems:

@@ -11,14 +11,16 @@ from kefu.db.schema import metadata
 
 config = context.config
 url = config.attributes.get("database_url") or os.environ.get(
-    "KEFU_DATABASE_URL", "sqlite:///./var/kefu.db")
+    "KEFU_DATABASE_URL", "sqlite:///./var/kefu.db"
+)
 
 
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=True, compare_type=True)
+        context.configure(
+            connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

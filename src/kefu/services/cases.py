@@ -55,35 +55,68 @@ def _validate(data: FileCaseInput, policy: CasePolicy) -> list[FieldError]:
     if not subject:
         errors.append(FieldError("subject", "required", "请填写标题", "subject is required"))
     elif len(subject) > 200:
-        errors.append(FieldError("subject", "too_long", "标题不能超过 200 个字符",
-                                 "subject must be at most 200 characters"))
+        errors.append(
+            FieldError(
+                "subject",
+                "too_long",
+                "标题不能超过 200 个字符",
+                "subject must be at most 200 characters",
+            )
+        )
     description = data.description.strip()
     if len(description) < policy.min_description_chars:
-        errors.append(FieldError(
-            "description", "too_short",
-            f"请具体描述问题（至少 {policy.min_description_chars} 个字）：时间、商品、发生了什么",
-            f"describe the problem (at least {policy.min_description_chars} characters): "
-            "when, which item, what happened"))
+        errors.append(
+            FieldError(
+                "description",
+                "too_short",
+                f"请具体描述问题（至少 {policy.min_description_chars} 个字）："
+                "时间、商品、发生了什么",
+                f"describe the problem (at least {policy.min_description_chars} characters): "
+                "when, which item, what happened",
+            )
+        )
     elif len(description) > MAX_DESCRIPTION:
-        errors.append(FieldError("description", "too_long",
-                                 f"描述不能超过 {MAX_DESCRIPTION} 个字符",
-                                 f"description must be at most {MAX_DESCRIPTION} characters"))
+        errors.append(
+            FieldError(
+                "description",
+                "too_long",
+                f"描述不能超过 {MAX_DESCRIPTION} 个字符",
+                f"description must be at most {MAX_DESCRIPTION} characters",
+            )
+        )
     errors.extend(validate_contact(data.contact_phone, data.contact_email))
     if data.kind in ORDER_REQUIRED and not data.order_no:
-        errors.append(FieldError("order_no", "required",
-                                 "投诉、纠纷和售后申请须提供订单号（购买凭证）",
-                                 "complaints, disputes and after-sales requests need an order "
-                                 "number (proof of purchase)"))
+        errors.append(
+            FieldError(
+                "order_no",
+                "required",
+                "投诉、纠纷和售后申请须提供订单号（购买凭证）",
+                "complaints, disputes and after-sales requests need an order "
+                "number (proof of purchase)",
+            )
+        )
     if data.kind is CaseKind.FEEDBACK and data.feedback_type is None:
-        errors.append(FieldError("feedback_type", "required",
-                                 "反馈须选择类型：suggestion（建议）或 report（举报）",
-                                 "feedback needs a type: suggestion or report"))
+        errors.append(
+            FieldError(
+                "feedback_type",
+                "required",
+                "反馈须选择类型：suggestion（建议）或 report（举报）",
+                "feedback needs a type: suggestion or report",
+            )
+        )
     return errors
 
 
-def file_case(uow: UnitOfWork, *, actor: Actor, data: FileCaseInput, now: datetime,
-              policy: CasePolicy, idempotency_key: str | None = None,
-              request_hash: str = "") -> FiledCase:
+def file_case(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    data: FileCaseInput,
+    now: datetime,
+    policy: CasePolicy,
+    idempotency_key: str | None = None,
+    request_hash: str = "",
+) -> FiledCase:
     """Validate and open a case in one transaction; a repeated Idempotency-Key returns the first."""
     on_behalf = not actor.has(Role.BUYER)
     rbac.require(actor, Permission.FILE_ON_BEHALF if on_behalf else Permission.FILE_CASE)
@@ -102,57 +135,91 @@ def file_case(uow: UnitOfWork, *, actor: Actor, data: FileCaseInput, now: dateti
                 stored = None
             owns = stored is not None and (on_behalf or stored.order.buyer_ref == actor.buyer_ref)
             if stored is None or not owns:
-                errors.append(FieldError("order_no", "not_found_or_not_yours",
-                                         "订单不存在，或不是您在本平台的订单",
-                                         "no such order on this platform, or it is not yours"))
+                errors.append(
+                    FieldError(
+                        "order_no",
+                        "not_found_or_not_yours",
+                        "订单不存在，或不是您在本平台的订单",
+                        "no such order on this platform, or it is not yours",
+                    )
+                )
             else:
                 order_id, shop_id = stored.id, stored.shop_id
                 known = {ln.line_no for ln in stored.order.lines}
                 missing = [n for n in data.line_nos if n not in known]
                 if missing:
-                    errors.append(FieldError("line_nos", "unknown_line",
-                                             f"订单中没有这些商品行：{missing}",
-                                             f"the order has no lines {missing}"))
+                    errors.append(
+                        FieldError(
+                            "line_nos",
+                            "unknown_line",
+                            f"订单中没有这些商品行：{missing}",
+                            f"the order has no lines {missing}",
+                        )
+                    )
                 if on_behalf:
                     buyer = uow.people.user_by_buyer_ref(stored.order.buyer_ref)
                     if buyer is None:
                         buyer_id = uow.people.add_user(
                             username=f"buyer-{stored.order.buyer_ref}",
                             display_name=stored.order.buyer_name or stored.order.buyer_ref,
-                            password_hash="", roles=frozenset({Role.BUYER}), shop_id=None,
-                            buyer_ref=stored.order.buyer_ref, phone=data.contact_phone,
-                            email=data.contact_email, now=now)
+                            password_hash="",
+                            roles=frozenset({Role.BUYER}),
+                            shop_id=None,
+                            buyer_ref=stored.order.buyer_ref,
+                            phone=data.contact_phone,
+                            email=data.contact_email,
+                            now=now,
+                        )
                     else:
                         buyer_id = buyer.id
         elif on_behalf:
-            errors.append(FieldError("order_no", "required",
-                                     "代客登记须提供订单号以确定买家",
-                                     "filing for a buyer needs the order number"))
+            errors.append(
+                FieldError(
+                    "order_no",
+                    "required",
+                    "代客登记须提供订单号以确定买家",
+                    "filing for a buyer needs the order number",
+                )
+            )
         if errors:
             raise InvalidInput(errors)
 
         day = now.astimezone(SHANGHAI).strftime("%Y%m%d")
         seq = uow.cases.next_number_seq(day)
         team_id = uow.people.team_by_code(policy.default_team)
-        category = data.category or (Category.SUGGESTION
-                                     if data.feedback_type is FeedbackType.SUGGESTION
-                                     else Category.OTHER)
+        category = data.category or (
+            Category.SUGGESTION if data.feedback_type is FeedbackType.SUGGESTION else Category.OTHER
+        )
         case = Case(
-            id=None, number=case_number(day, seq), kind=data.kind, channel=data.channel,
-            category=category, priority=data.priority or Priority.NORMAL,
-            status=LIFECYCLES[data.kind].initial, buyer_id=buyer_id,
-            subject=data.subject.strip(), description=data.description.strip(),
-            created_at=now, updated_at=now, feedback_type=data.feedback_type,
-            order_id=order_id, order_no=data.order_no, line_nos=tuple(data.line_nos),
-            shop_id=shop_id, team_id=team_id, contact_phone=data.contact_phone.strip(),
-            contact_email=data.contact_email.strip(), due_at=now + policy.first_response,
+            id=None,
+            number=case_number(day, seq),
+            kind=data.kind,
+            channel=data.channel,
+            category=category,
+            priority=data.priority or Priority.NORMAL,
+            status=LIFECYCLES[data.kind].initial,
+            buyer_id=buyer_id,
+            subject=data.subject.strip(),
+            description=data.description.strip(),
+            created_at=now,
+            updated_at=now,
+            feedback_type=data.feedback_type,
+            order_id=order_id,
+            order_no=data.order_no,
+            line_nos=tuple(data.line_nos),
+            shop_id=shop_id,
+            team_id=team_id,
+            contact_phone=data.contact_phone.strip(),
+            contact_email=data.contact_email.strip(),
+            due_at=now + policy.first_response,
         )
         case.record_filed(actor)
         uow.add_case(case)
         assert case.id is not None
         if idempotency_key:
-            uow.records.remember_idempotency(actor.user_id, idempotency_key, request_hash,
-                                             case.id, now)
+            uow.records.remember_idempotency(
+                actor.user_id, idempotency_key, request_hash, case.id, now
+            )
         try:
             uow.commit()
         except IntegrityError:
@@ -180,15 +247,28 @@ def _replay(uow: UnitOfWork, actor: Actor, key: str, request_hash: str) -> Filed
 def load_visible(uow: UnitOfWork, actor: Actor, number: str) -> Case:
     """Load a case the actor may see; an invisible case looks exactly like a missing one."""
     case = uow.cases.get_by_number(number)
-    if not rbac.can_view_case(actor, buyer_id=case.buyer_id, shop_id=case.shop_id,
-                              team_id=case.team_id, assignee_id=case.assignee_id):
+    if not rbac.can_view_case(
+        actor,
+        buyer_id=case.buyer_id,
+        shop_id=case.shop_id,
+        team_id=case.team_id,
+        assignee_id=case.assignee_id,
+    ):
         raise NotFound("案件 case", number)
     return case
 
 
-def act_on_case(uow: UnitOfWork, *, actor: Actor, number: str, action: Action,
-                params: dict[str, str], expected_version: int, now: datetime,
-                policy: CasePolicy) -> Case:
+def act_on_case(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    number: str,
+    action: Action,
+    params: dict[str, str],
+    expected_version: int,
+    now: datetime,
+    policy: CasePolicy,
+) -> Case:
     """Fire a lifecycle action; the transition table decides, the version check guards races."""
     rbac.require(actor, Permission.ACT_ON_CASE)
     with uow:
@@ -205,8 +285,16 @@ def act_on_case(uow: UnitOfWork, *, actor: Actor, number: str, action: Action,
         return case
 
 
-def assign_case(uow: UnitOfWork, *, actor: Actor, number: str, assignee_username: str | None,
-                team_code: str | None, expected_version: int, now: datetime) -> Case:
+def assign_case(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    number: str,
+    assignee_username: str | None,
+    team_code: str | None,
+    expected_version: int,
+    now: datetime,
+) -> Case:
     """Give the case to a person and/or team; agents assign only within their own teams."""
     rbac.require(actor, Permission.ASSIGN_CASE)
     with uow:
@@ -215,20 +303,43 @@ def assign_case(uow: UnitOfWork, *, actor: Actor, number: str, assignee_username
         if team_code is not None:
             team_id = uow.people.team_by_code(team_code)
             if team_id is None:
-                raise InvalidInput([FieldError("team", "unknown", f"没有团队 {team_code}",
-                                               f"no team {team_code}")])
+                raise InvalidInput(
+                    [FieldError("team", "unknown", f"没有团队 {team_code}", f"no team {team_code}")]
+                )
         assignee_id = None
         if assignee_username:
             assignee = uow.people.user_by_username(assignee_username)
-            if assignee is None or not assignee.roles & {Role.AGENT, Role.TECH_SUPPORT,
-                                                         Role.SUPERVISOR, Role.ADMIN}:
-                raise InvalidInput([FieldError("assignee", "unknown",
-                                               f"没有可分配的客服 {assignee_username}",
-                                               f"no staff member {assignee_username}")])
-            if team_id is not None and team_id not in assignee.team_ids and \
-                    not assignee.roles & {Role.SUPERVISOR, Role.ADMIN}:
-                raise InvalidInput([FieldError("assignee", "not_in_team",
-                                               "该客服不在案件所属团队", "not in the case's team")])
+            if assignee is None or not assignee.roles & {
+                Role.AGENT,
+                Role.TECH_SUPPORT,
+                Role.SUPERVISOR,
+                Role.ADMIN,
+            }:
+                raise InvalidInput(
+                    [
+                        FieldError(
+                            "assignee",
+                            "unknown",
+                            f"没有可分配的客服 {assignee_username}",
+                            f"no staff member {assignee_username}",
+                        )
+                    ]
+                )
+            if (
+                team_id is not None
+                and team_id not in assignee.team_ids
+                and not assignee.roles & {Role.SUPERVISOR, Role.ADMIN}
+            ):
+                raise InvalidInput(
+                    [
+                        FieldError(
+                            "assignee",
+                            "not_in_team",
+                            "该客服不在案件所属团队",
+                            "not in the case's team",
+                        )
+                    ]
+                )
             assignee_id = assignee.id
         if not rbac.can(actor, Permission.SEE_ALL_CASES) and team_id not in actor.team_ids:
             raise PermissionDenied("只能在自己的团队内分配", "agents assign within their teams")

@@ -16,27 +16,50 @@ from kefu.services.unit_of_work import UnitOfWork
 
 
 def _limit_for(content_type: str, policy: CasePolicy) -> int:
-    return policy.max_upload_bytes.get(content_type) or \
-        policy.max_upload_bytes.get(content_type.split("/")[0], 0)
+    return policy.max_upload_bytes.get(content_type) or policy.max_upload_bytes.get(
+        content_type.split("/")[0], 0
+    )
 
 
-def add_evidence(uow: UnitOfWork, storage: BlobStorage, *, actor: Actor, number: str,
-                 filename: str, data: bytes, now: datetime, policy: CasePolicy
-                 ) -> AttachmentRecord:
+def add_evidence(
+    uow: UnitOfWork,
+    storage: BlobStorage,
+    *,
+    actor: Actor,
+    number: str,
+    filename: str,
+    data: bytes,
+    now: datetime,
+    policy: CasePolicy,
+) -> AttachmentRecord:
     """Check type (from the bytes) and size, store the blob durably, then record it."""
     rbac.require(actor, Permission.ADD_EVIDENCE)
     content_type = sniff_type(data[:64])
     if not data:
         raise InvalidInput([FieldError("file", "empty", "文件为空", "the file is empty")])
     if content_type is None:
-        raise InvalidInput([FieldError(
-            "file", "unsupported_type", "仅支持图片（JPEG/PNG/GIF/WebP）、PDF 和视频（MP4/MOV/WebM）",
-            "only images (JPEG/PNG/GIF/WebP), PDF and video (MP4/MOV/WebM) are accepted")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "file",
+                    "unsupported_type",
+                    "仅支持图片（JPEG/PNG/GIF/WebP）、PDF 和视频（MP4/MOV/WebM）",
+                    "only images (JPEG/PNG/GIF/WebP), PDF and video (MP4/MOV/WebM) are accepted",
+                )
+            ]
+        )
     limit = _limit_for(content_type, policy)
     if len(data) > limit:
-        raise InvalidInput([FieldError(
-            "file", "too_large", f"文件过大：{len(data)} 字节，{content_type} 上限 {limit} 字节",
-            f"file too large: {len(data)} bytes, limit for {content_type} is {limit}")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "file",
+                    "too_large",
+                    f"文件过大：{len(data)} 字节，{content_type} 上限 {limit} 字节",
+                    f"file too large: {len(data)} bytes, limit for {content_type} is {limit}",
+                )
+            ]
+        )
     safe_name = (filename or "evidence").replace("/", "_").replace("\\", "_")[:255]
     with uow:
         case = load_visible(uow, actor, number)
@@ -45,24 +68,49 @@ def add_evidence(uow: UnitOfWork, storage: BlobStorage, *, actor: Actor, number:
         # leaves an orphan file, never a row pointing at nothing.
         blob = storage.put(data)
         attachment_id = uow.records.add_attachment(
-            case_id=case.id, sha256=blob.sha256, size=blob.size, content_type=content_type,
-            filename=safe_name, uploaded_by=actor.user_id, now=now)
-        case.record_evidence(actor, attachment_id, safe_name, content_type, blob.sha256,
-                             blob.size, now)
+            case_id=case.id,
+            sha256=blob.sha256,
+            size=blob.size,
+            content_type=content_type,
+            filename=safe_name,
+            uploaded_by=actor.user_id,
+            now=now,
+        )
+        case.record_evidence(
+            actor, attachment_id, safe_name, content_type, blob.sha256, blob.size, now
+        )
         uow.touch_case(case)
         uow.commit()
-        return uow_attachment(attachment_id, case.id, blob.sha256, blob.size, content_type,
-                              safe_name, actor.user_id, now)
+        return uow_attachment(
+            attachment_id,
+            case.id,
+            blob.sha256,
+            blob.size,
+            content_type,
+            safe_name,
+            actor.user_id,
+            now,
+        )
 
 
-def uow_attachment(attachment_id: int, case_id: int, sha256: str, size: int, content_type: str,
-                   filename: str, uploaded_by: int, now: datetime) -> AttachmentRecord:
-    return AttachmentRecord(attachment_id, case_id, sha256, size, content_type, filename,
-                            uploaded_by, now)
+def uow_attachment(
+    attachment_id: int,
+    case_id: int,
+    sha256: str,
+    size: int,
+    content_type: str,
+    filename: str,
+    uploaded_by: int,
+    now: datetime,
+) -> AttachmentRecord:
+    return AttachmentRecord(
+        attachment_id, case_id, sha256, size, content_type, filename, uploaded_by, now
+    )
 
 
-def read_evidence(uow: UnitOfWork, storage: BlobStorage, *, actor: Actor, number: str,
-                  attachment_id: int) -> tuple[AttachmentRecord, bytes]:
+def read_evidence(
+    uow: UnitOfWork, storage: BlobStorage, *, actor: Actor, number: str, attachment_id: int
+) -> tuple[AttachmentRecord, bytes]:
     """Return an attachment's metadata and bytes if the actor may see the case."""
     with uow:
         case = load_visible(uow, actor, number)

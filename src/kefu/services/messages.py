@@ -12,8 +12,9 @@ from kefu.services.cases import load_visible
 from kefu.services.unit_of_work import UnitOfWork
 
 
-def post_message(uow: UnitOfWork, *, actor: Actor, number: str, body: str, internal: bool,
-                 now: datetime) -> Case:
+def post_message(
+    uow: UnitOfWork, *, actor: Actor, number: str, body: str, internal: bool, now: datetime
+) -> Case:
     """Append a message (or a staff-only note) to the case's timeline and notify the parties."""
     rbac.require(actor, Permission.POST_NOTE if internal else Permission.POST_MESSAGE)
     with uow:

@@ -1,4 +1,4 @@
-"""Who hears about what: event -> audiences and message text, as data; pure mapping to outbox rows."""
+"""Who hears about what: event -> audiences and text, as data; a pure mapping to outbox rows."""
 
 from __future__ import annotations
 
@@ -12,14 +12,22 @@ from kefu.domain.workflow import STATUS_ZH, Status
 
 # Audiences: buyer, seller (the shop's staff), assignee, team (the case's team).
 NOTIFY: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "filed": (("buyer", "team"), "您的{kind_zh}已提交：{number}",
-              "Your case {number} was filed"),
-    "status_changed": (("buyer", "seller", "assignee"), "案件 {number} 状态更新：{status_zh}",
-                       "Case {number} is now {status}"),
-    "message": (("buyer", "seller", "assignee"), "案件 {number} 有新消息",
-                "New message on case {number}"),
-    "evidence_added": (("buyer", "seller", "assignee"), "案件 {number} 有新证据",
-                       "New evidence on case {number}"),
+    "filed": (("buyer", "team"), "您的{kind_zh}已提交：{number}", "Your case {number} was filed"),
+    "status_changed": (
+        ("buyer", "seller", "assignee"),
+        "案件 {number} 状态更新：{status_zh}",
+        "Case {number} is now {status}",
+    ),
+    "message": (
+        ("buyer", "seller", "assignee"),
+        "案件 {number} 有新消息",
+        "New message on case {number}",
+    ),
+    "evidence_added": (
+        ("buyer", "seller", "assignee"),
+        "案件 {number} 有新证据",
+        "New evidence on case {number}",
+    ),
     "assigned": (("assignee",), "案件 {number} 已分配给您", "Case {number} was assigned to you"),
 }
 
@@ -35,13 +43,27 @@ def outbox_rows_for(case: Case, events: Iterable[CaseEvent]) -> list[tuple[str, 
             continue
         audiences, title_zh, title_en = spec
         status = event.to_status if isinstance(event, StatusChanged) else case.status.value
-        ctx = {"number": case.number, "status": status, "status_zh": STATUS_ZH[Status(status)],
-               "kind_zh": _KIND_ZH.get(case.kind.value, "案件")}
-        rows.append((event.kind, {
-            "event": event.kind, "case_number": case.number, "actor_id": event.actor_id,
-            "audiences": list(audiences), "buyer_id": case.buyer_id, "shop_id": case.shop_id,
-            "assignee_id": case.assignee_id, "team_id": case.team_id,
-            "title": f"{title_zh.format(**ctx)} / {title_en.format(**ctx)}",
-            "body": event.body[:500],
-        }))
+        ctx = {
+            "number": case.number,
+            "status": status,
+            "status_zh": STATUS_ZH[Status(status)],
+            "kind_zh": _KIND_ZH.get(case.kind.value, "案件"),
+        }
+        rows.append(
+            (
+                event.kind,
+                {
+                    "event": event.kind,
+                    "case_number": case.number,
+                    "actor_id": event.actor_id,
+                    "audiences": list(audiences),
+                    "buyer_id": case.buyer_id,
+                    "shop_id": case.shop_id,
+                    "assignee_id": case.assignee_id,
+                    "team_id": case.team_id,
+                    "title": f"{title_zh.format(**ctx)} / {title_en.format(**ctx)}",
+                    "body": event.body[:500],
+                },
+            )
+        )
     return rows

@@ -31,16 +31,28 @@ class ImportReport:
     items: list[ImportItemResult] = field(default_factory=list)
 
 
-def validate_orders(raw_items: Iterable[tuple[str, Mapping[str, Any]]]
-                    ) -> tuple[list[tuple[str, Order]], list[ImportItemResult]]:
+def validate_orders(
+    raw_items: Iterable[tuple[str, Mapping[str, Any]]],
+) -> tuple[list[tuple[str, Order]], list[ImportItemResult]]:
     """Split raw items into valid orders and per-item error results (nothing is written)."""
     good: list[tuple[str, Order]] = []
     bad: list[ImportItemResult] = []
     for ref, raw in raw_items:
         if "_parse_error" in raw:
-            bad.append(ImportItemResult(ref, "error", (FieldError(
-                "line", "invalid_json", f"不是有效的 JSON 对象：{raw['_parse_error']}",
-                f"not a valid JSON object: {raw['_parse_error']}"),)))
+            bad.append(
+                ImportItemResult(
+                    ref,
+                    "error",
+                    (
+                        FieldError(
+                            "line",
+                            "invalid_json",
+                            f"不是有效的 JSON 对象：{raw['_parse_error']}",
+                            f"not a valid JSON object: {raw['_parse_error']}",
+                        ),
+                    ),
+                )
+            )
             continue
         try:
             good.append((ref, parse_order(raw)))
@@ -49,8 +61,9 @@ def validate_orders(raw_items: Iterable[tuple[str, Mapping[str, Any]]]
     return good, bad
 
 
-def import_orders(uow: UnitOfWork, *, actor: Actor, orders: list[tuple[str, Order]],
-                  now: datetime) -> ImportReport:
+def import_orders(
+    uow: UnitOfWork, *, actor: Actor, orders: list[tuple[str, Order]], now: datetime
+) -> ImportReport:
     """Upsert valid orders in one transaction; a seller may only import its own shop's orders."""
     rbac.require(actor, Permission.IMPORT_ORDERS)
     report = ImportReport()
@@ -61,18 +74,30 @@ def import_orders(uow: UnitOfWork, *, actor: Actor, orders: list[tuple[str, Orde
                 shop = uow.people.shop_by_code(order.shop_code)
                 if shop is None and actor.has(Role.ADMIN, Role.SYSTEM):
                     shop_ids[order.shop_code] = uow.people.ensure_shop(
-                        order.shop_code, order.shop_code, now)
+                        order.shop_code, order.shop_code, now
+                    )
                 else:
                     shop_ids[order.shop_code] = shop.id if shop else None
             shop_id = shop_ids[order.shop_code]
             problem = None
             if shop_id is None:
-                problem = FieldError("shop_code", "unknown_shop", f"未知店铺 {order.shop_code}",
-                                     f"unknown shop {order.shop_code}")
-            elif Role.SELLER in actor.roles and not actor.has(Role.ADMIN, Role.SYSTEM) and \
-                    actor.shop_id != shop_id:
-                problem = FieldError("shop_code", "not_your_shop", "只能导入本店铺的订单",
-                                     "you may only import your own shop's orders")
+                problem = FieldError(
+                    "shop_code",
+                    "unknown_shop",
+                    f"未知店铺 {order.shop_code}",
+                    f"unknown shop {order.shop_code}",
+                )
+            elif (
+                Role.SELLER in actor.roles
+                and not actor.has(Role.ADMIN, Role.SYSTEM)
+                and actor.shop_id != shop_id
+            ):
+                problem = FieldError(
+                    "shop_code",
+                    "not_your_shop",
+                    "只能导入本店铺的订单",
+                    "you may only import your own shop's orders",
+                )
             if problem is not None or shop_id is None:
                 report.failed += 1
                 report.items.append(ImportItemResult(ref, "error", (problem,) if problem else ()))
@@ -87,10 +112,15 @@ def import_orders(uow: UnitOfWork, *, actor: Actor, orders: list[tuple[str, Orde
     return report
 
 
-def import_batches(uow_factory: Callable[[], UnitOfWork], *, actor: Actor,
-                   raw_items: Iterable[tuple[str, Mapping[str, Any]]], now: datetime,
-                   batch_size: int = 500,
-                   progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_batches(
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    actor: Actor,
+    raw_items: Iterable[tuple[str, Mapping[str, Any]]],
+    now: datetime,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Validate and import a long stream in batches; invalid items are reported, never written."""
     total = ImportReport()
     chunk: list[tuple[str, Mapping[str, Any]]] = []
@@ -123,22 +153,36 @@ def get_order(uow: UnitOfWork, *, actor: Actor, order_no: str, now: datetime) ->
     rbac.require(actor, Permission.VIEW_ORDER)
     with uow:
         stored = uow.orders.get_by_no(order_no)
-        if not rbac.can_view_order(actor, buyer_ref=stored.order.buyer_ref,
-                                   shop_id=stored.shop_id):
+        if not rbac.can_view_order(actor, buyer_ref=stored.order.buyer_ref, shop_id=stored.shop_id):
             raise NotFound("订单 order", order_no)
         if not rbac.sees_full_pii(actor, buyer_id=-1) and not (
-                actor.buyer_ref and actor.buyer_ref == stored.order.buyer_ref):
+            actor.buyer_ref and actor.buyer_ref == stored.order.buyer_ref
+        ):
             o = stored.order
-            masked = Order(o.order_no, o.shop_code, o.buyer_ref, rbac.mask_name(o.buyer_name),
-                           rbac.mask_phone(o.buyer_phone), rbac.mask_address(o.buyer_address),
-                           o.paid_at, o.shipped_at, o.signed_at, o.carrier, o.tracking_no,
-                           o.lines)
+            masked = Order(
+                o.order_no,
+                o.shop_code,
+                o.buyer_ref,
+                rbac.mask_name(o.buyer_name),
+                rbac.mask_phone(o.buyer_phone),
+                rbac.mask_address(o.buyer_address),
+                o.paid_at,
+                o.shipped_at,
+                o.signed_at,
+                o.carrier,
+                o.tracking_no,
+                o.lines,
+            )
             return StoredOrder(stored.id, stored.shop_id, masked)
         if actor.is_staff:
-            uow.records.log_pii_access(actor_id=actor.user_id, case_id=None,
-                                       order_id=stored.id,
-                                       fields="buyer_name,buyer_phone,buyer_address",
-                                       purpose="order_view", now=now)
+            uow.records.log_pii_access(
+                actor_id=actor.user_id,
+                case_id=None,
+                order_id=stored.id,
+                fields="buyer_name,buyer_phone,buyer_address",
+                purpose="order_view",
+                now=now,
+            )
             uow.commit()
         return stored
 

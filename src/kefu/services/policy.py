@@ -12,7 +12,10 @@ class CasePolicy:
     first_response: timedelta = timedelta(hours=24)
     default_team: str = "cs"
     min_description_chars: int = 10
-    max_upload_bytes: dict[str, int] = field(default_factory=lambda: {
-        "image": 10 * 1024 * 1024, "application/pdf": 20 * 1024 * 1024,
-        "video": 100 * 1024 * 1024,
-    })
+    max_upload_bytes: dict[str, int] = field(
+        default_factory=lambda: {
+            "image": 10 * 1024 * 1024,
+            "application/pdf": 20 * 1024 * 1024,
+            "video": 100 * 1024 * 1024,
+        }
+    )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
+
 from kefu.db.outbox import OutboxRow
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -29,8 +30,9 @@ def _recipients(uow: UnitOfWork, row: OutboxRow) -> set[int]:
     return found
 
 
-def relay_outbox(uow_factory: Callable[[], UnitOfWork], *, worker_id: str, now: datetime,
-                 batch: int = 100) -> int:
+def relay_outbox(
+    uow_factory: Callable[[], UnitOfWork], *, worker_id: str, now: datetime, batch: int = 100
+) -> int:
     """Deliver one batch; a failing row is retried later with backoff. Returns rows sent."""
     with uow_factory() as uow:
         rows = uow.outbox.claim(batch=batch, worker_id=worker_id, now=now, lease=LEASE)
@@ -40,10 +42,14 @@ def relay_outbox(uow_factory: Callable[[], UnitOfWork], *, worker_id: str, now: 
         with uow_factory() as uow:
             try:
                 for user_id in _recipients(uow, row):
-                    uow.notifications.deliver(outbox_id=row.id, user_id=user_id,
-                                              case_id=row.case_id,
-                                              title=str(row.payload.get("title", row.topic)),
-                                              body=str(row.payload.get("body", "")), now=now)
+                    uow.notifications.deliver(
+                        outbox_id=row.id,
+                        user_id=user_id,
+                        case_id=row.case_id,
+                        title=str(row.payload.get("title", row.topic)),
+                        body=str(row.payload.get("body", "")),
+                        now=now,
+                    )
                 uow.outbox.mark_sent(row.id, now)
                 uow.commit()
                 sent += 1

@@ -47,40 +47,67 @@ def get_case_view(uow: UnitOfWork, *, actor: Actor, number: str, now: datetime) 
             stored = uow.orders.get(case.order_id)
             o = stored.order
             order_view = {
-                "order_no": o.order_no, "paid_at": o.paid_at, "shipped_at": o.shipped_at,
-                "signed_at": o.signed_at, "carrier": o.carrier, "tracking_no": o.tracking_no,
+                "order_no": o.order_no,
+                "paid_at": o.paid_at,
+                "shipped_at": o.shipped_at,
+                "signed_at": o.signed_at,
+                "carrier": o.carrier,
+                "tracking_no": o.tracking_no,
                 "paid_total_fen": o.paid_total_fen,
                 "buyer_name": o.buyer_name if full else rbac.mask_name(o.buyer_name),
                 "buyer_phone": o.buyer_phone if full else rbac.mask_phone(o.buyer_phone),
                 "buyer_address": o.buyer_address if full else rbac.mask_address(o.buyer_address),
-                "lines": [{"line_no": ln.line_no, "sku": ln.sku, "title": ln.title,
-                           "quantity": ln.quantity, "unit_price_fen": ln.unit_price_fen,
-                           "paid_fen": ln.paid_fen, "paid_cash_fen": ln.paid_cash_fen,
-                           "paid_points_fen": ln.paid_points_fen,
-                           "paid_coupon_fen": ln.paid_coupon_fen,
-                           "flags": sorted(f.value for f in ln.flags)} for ln in o.lines],
+                "lines": [
+                    {
+                        "line_no": ln.line_no,
+                        "sku": ln.sku,
+                        "title": ln.title,
+                        "quantity": ln.quantity,
+                        "unit_price_fen": ln.unit_price_fen,
+                        "paid_fen": ln.paid_fen,
+                        "paid_cash_fen": ln.paid_cash_fen,
+                        "paid_points_fen": ln.paid_points_fen,
+                        "paid_coupon_fen": ln.paid_coupon_fen,
+                        "flags": sorted(f.value for f in ln.flags),
+                    }
+                    for ln in o.lines
+                ],
             }
         shop_view = None
         if case.shop_id is not None:
             shop = uow.people.shop_by_id(case.shop_id)
-            shop_view = {"code": shop.code, "name": shop.name, "legal_name": shop.legal_name,
-                         "address": shop.address, "phone": shop.phone}
+            shop_view = {
+                "code": shop.code,
+                "name": shop.name,
+                "legal_name": shop.legal_name,
+                "address": shop.address,
+                "phone": shop.phone,
+            }
         entries = uow.records.timeline(case.id, include_internal=actor.is_staff)
         attachments = uow.records.attachments_for(case.id)
         view = CaseView(
-            case=case, allowed_actions=case.allowed_actions(actor),
+            case=case,
+            allowed_actions=case.allowed_actions(actor),
             contact_phone=case.contact_phone if full else rbac.mask_phone(case.contact_phone),
-            contact_email=case.contact_email if full or not case.contact_email
+            contact_email=case.contact_email
+            if full or not case.contact_email
             else rbac.mask_email(case.contact_email),
-            order=order_view, shop=shop_view, attachments=attachments, timeline=entries,
-            masked=not full)
+            order=order_view,
+            shop=shop_view,
+            attachments=attachments,
+            timeline=entries,
+            masked=not full,
+        )
         if full and actor.user_id != case.buyer_id:
             # PIPL: record who saw a buyer's personal data, when, and for which case.
-            uow.records.log_pii_access(actor_id=actor.user_id, case_id=case.id,
-                                       order_id=case.order_id,
-                                       fields="contact_phone,contact_email,buyer_name,"
-                                              "buyer_phone,buyer_address",
-                                       purpose="case_view", now=now)
+            uow.records.log_pii_access(
+                actor_id=actor.user_id,
+                case_id=case.id,
+                order_id=case.order_id,
+                fields="contact_phone,contact_email,buyer_name,buyer_phone,buyer_address",
+                purpose="case_view",
+                now=now,
+            )
             uow.commit()
         return view
 
@@ -120,8 +147,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError("naive")
         return due, int(id_s)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput([FieldError("cursor", "invalid", "分页游标无效", "invalid cursor")]
-                           ) from exc
+        raise InvalidInput(
+            [FieldError("cursor", "invalid", "分页游标无效", "invalid cursor")]
+        ) from exc
 
 
 def list_cases(uow: UnitOfWork, *, actor: Actor, query: ListQuery, now: datetime) -> CasePage:
@@ -131,8 +159,10 @@ def list_cases(uow: UnitOfWork, *, actor: Actor, query: ListQuery, now: datetime
         scope: dict[str, Any] = {}
         if not rbac.can(actor, Permission.SEE_ALL_CASES):
             if actor.has(Role.AGENT, Role.TECH_SUPPORT):
-                scope = {"scope_team_ids": tuple(sorted(actor.team_ids)),
-                         "scope_user_id": actor.user_id}
+                scope = {
+                    "scope_team_ids": tuple(sorted(actor.team_ids)),
+                    "scope_user_id": actor.user_id,
+                }
             elif Role.SELLER in actor.roles and actor.shop_id is not None:
                 scope = {"scope_shop_id": actor.shop_id}
             else:
@@ -146,28 +176,43 @@ def list_cases(uow: UnitOfWork, *, actor: Actor, query: ListQuery, now: datetime
         if query.seller:
             shop = uow.people.shop_by_code(query.seller)
             shop_id = shop.id if shop else -1
-        f = CaseFilter(status=query.status, kind=query.kind, category=query.category,
-                       priority=query.priority, team_id=team_id, assignee_id=assignee_id,
-                       shop_id=shop_id, open_only=query.open_only,
-                       overdue_at=now if query.overdue else None, **scope)
+        f = CaseFilter(
+            status=query.status,
+            kind=query.kind,
+            category=query.category,
+            priority=query.priority,
+            team_id=team_id,
+            assignee_id=assignee_id,
+            shop_id=shop_id,
+            open_only=query.open_only,
+            overdue_at=now if query.overdue else None,
+            **scope,
+        )
         after = decode_cursor(query.cursor) if query.cursor else None
         items = uow.cases.page(f, after=after, limit=query.limit + 1)
         next_cursor = None
         if len(items) > query.limit:
-            items = items[:query.limit]
+            items = items[: query.limit]
             last = items[-1]
             assert last.id is not None
             next_cursor = encode_cursor(last.due_at or NO_DEADLINE, last.id)
         count = uow.cases.count_capped(f, COUNT_CAP + 1)
-        items = [c if rbac.sees_full_pii(actor, buyer_id=c.buyer_id) else
-                 replace(c, contact_phone=rbac.mask_phone(c.contact_phone),
-                         contact_email=rbac.mask_email(c.contact_email) if c.contact_email
-                         else "") for c in items]
+        items = [
+            c
+            if rbac.sees_full_pii(actor, buyer_id=c.buyer_id)
+            else replace(
+                c,
+                contact_phone=rbac.mask_phone(c.contact_phone),
+                contact_email=rbac.mask_email(c.contact_email) if c.contact_email else "",
+            )
+            for c in items
+        ]
         return CasePage(items, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP)
 
 
-def case_timeline(uow: UnitOfWork, *, actor: Actor, number: str, after_id: int = 0
-                  ) -> list[TimelineEntry]:
+def case_timeline(
+    uow: UnitOfWork, *, actor: Actor, number: str, after_id: int = 0
+) -> list[TimelineEntry]:
     """The case's timeline as the actor may see it (no internal notes for buyers and sellers)."""
     rbac.require(actor, Permission.VIEW_CASE)
     with uow:

@@ -31,79 +31,154 @@ def _app(request: Request) -> App:
     return app
 
 
-def case_out(case: Case, *, allowed: list[Action] | None = None, shop: str | None = None,
-             team: str | None = None, phone: str | None = None,
-             email: str | None = None) -> dict[str, Any]:
+def case_out(
+    case: Case,
+    *,
+    allowed: list[Action] | None = None,
+    shop: str | None = None,
+    team: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> dict[str, Any]:
     return CaseOut(
-        number=case.number, kind=case.kind.value,
+        number=case.number,
+        kind=case.kind.value,
         feedback_type=case.feedback_type.value if case.feedback_type else None,
-        channel=case.channel.value, category=case.category.value,
-        priority=case.priority.value, status=case.status.value,
-        status_zh=STATUS_ZH[case.status], version=case.version, subject=case.subject,
-        description=case.description, order_no=case.order_no, line_nos=list(case.line_nos),
-        shop=shop, team=team, assignee_id=case.assignee_id,
+        channel=case.channel.value,
+        category=case.category.value,
+        priority=case.priority.value,
+        status=case.status.value,
+        status_zh=STATUS_ZH[case.status],
+        version=case.version,
+        subject=case.subject,
+        description=case.description,
+        order_no=case.order_no,
+        line_nos=list(case.line_nos),
+        shop=shop,
+        team=team,
+        assignee_id=case.assignee_id,
         contact_phone=case.contact_phone if phone is None else phone,
         contact_email=case.contact_email if email is None else email,
-        created_at=case.created_at, updated_at=case.updated_at, due_at=case.due_at,
-        first_response_at=case.first_response_at, ended_at=case.ended_at,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        due_at=case.due_at,
+        first_response_at=case.first_response_at,
+        ended_at=case.ended_at,
         reject_reason=case.reject_reason,
         allowed_actions=[a.value for a in allowed or []],
     ).model_dump(mode="json")
 
 
 def entry_out(e: TimelineEntry) -> dict[str, Any]:
-    return {"id": e.id, "kind": e.kind, "actor_id": e.actor_id, "actor_role": e.actor_role,
-            "visibility": e.visibility, "body": e.body, "data": e.data,
-            "created_at": e.created_at.isoformat()}
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "actor_id": e.actor_id,
+        "actor_role": e.actor_role,
+        "visibility": e.visibility,
+        "body": e.body,
+        "data": e.data,
+        "created_at": e.created_at.isoformat(),
+    }
 
 
 def attachment_out(number: str, a: AttachmentRecord) -> dict[str, Any]:
-    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-            "sha256": a.sha256, "uploaded_by": a.uploaded_by,
-            "created_at": a.created_at.isoformat(),
-            "url": f"/api/v1/cases/{number}/evidence/{a.id}"}
+    return {
+        "id": a.id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "uploaded_by": a.uploaded_by,
+        "created_at": a.created_at.isoformat(),
+        "url": f"/api/v1/cases/{number}/evidence/{a.id}",
+    }
 
 
 @router.post("/cases", status_code=201)
-def create_case(body: FileCaseIn, request: Request, actor: ActorDep,
-                idempotency_key: Annotated[str | None, Header(max_length=200)] = None
-                ) -> JSONResponse:
+def create_case(
+    body: FileCaseIn,
+    request: Request,
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
     """File a case. Retrying with the same Idempotency-Key returns the same case (200)."""
     app = _app(request)
     payload = body.model_dump(mode="json")
     request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     data = case_svc.FileCaseInput(
-        kind=body.kind, channel=body.channel, subject=body.subject,
-        description=body.description, order_no=body.order_no, line_nos=tuple(body.line_nos),
-        contact_phone=body.contact_phone, contact_email=body.contact_email,
-        category=body.category, priority=body.priority, feedback_type=body.feedback_type,
-        buyer_ref=body.buyer_ref)
-    filed = case_svc.file_case(app.uow(), actor=actor, data=data, now=app.clock.now(),
-                               policy=app.policy, idempotency_key=idempotency_key,
-                               request_hash=request_hash)
+        kind=body.kind,
+        channel=body.channel,
+        subject=body.subject,
+        description=body.description,
+        order_no=body.order_no,
+        line_nos=tuple(body.line_nos),
+        contact_phone=body.contact_phone,
+        contact_email=body.contact_email,
+        category=body.category,
+        priority=body.priority,
+        feedback_type=body.feedback_type,
+        buyer_ref=body.buyer_ref,
+    )
+    filed = case_svc.file_case(
+        app.uow(),
+        actor=actor,
+        data=data,
+        now=app.clock.now(),
+        policy=app.policy,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
     case = filed.case
-    return JSONResponse(case_out(case, allowed=case.allowed_actions(actor)),
-                        status_code=201 if filed.created else 200,
-                        headers={"Location": f"/api/v1/cases/{case.number}"})
+    return JSONResponse(
+        case_out(case, allowed=case.allowed_actions(actor)),
+        status_code=201 if filed.created else 200,
+        headers={"Location": f"/api/v1/cases/{case.number}"},
+    )
 
 
 @router.get("/cases")
 def list_cases(
-    request: Request, actor: ActorDep,
-    status: str | None = None, kind: str | None = None, category: str | None = None,
-    priority: str | None = None, team: str | None = None, assignee: str | None = None,
-    seller: str | None = None, open: bool | None = None,  # noqa: A002 - the API's word
-    overdue: bool = False, cursor: str | None = None,
+    request: Request,
+    actor: ActorDep,
+    status: str | None = None,
+    kind: str | None = None,
+    category: str | None = None,
+    priority: str | None = None,
+    team: str | None = None,
+    assignee: str | None = None,
+    seller: str | None = None,
+    open: bool | None = None,
+    overdue: bool = False,
+    cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Cases the caller may see, sorted by due time, with cursor pagination and a capped count."""
     app = _app(request)
-    page = views.list_cases(app.reader(), actor=actor, now=app.clock.now(), query=views.ListQuery(
-        status=status, kind=kind, category=category, priority=priority, team=team,
-        assignee=assignee, seller=seller, open_only=open, overdue=overdue, cursor=cursor,
-        limit=limit))
-    return {"items": [case_out(c) for c in page.items], "next_cursor": page.next_cursor,
-            "count": page.count, "count_is_capped": page.count_capped}
+    page = views.list_cases(
+        app.reader(),
+        actor=actor,
+        now=app.clock.now(),
+        query=views.ListQuery(
+            status=status,
+            kind=kind,
+            category=category,
+            priority=priority,
+            team=team,
+            assignee=assignee,
+            seller=seller,
+            open_only=open,
+            overdue=overdue,
+            cursor=cursor,
+            limit=limit,
+        ),
+    )
+    return {
+        "items": [case_out(c) for c in page.items],
+        "next_cursor": page.next_cursor,
+        "count": page.count,
+        "count_is_capped": page.count_capped,
+    }
 
 
 @router.get("/cases/{number}")
@@ -111,12 +186,22 @@ def get_case(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     """One case with the actions the caller may take now, its order, evidence and timeline."""
     app = _app(request)
     view = views.get_case_view(app.uow(), actor=actor, number=number, now=app.clock.now())
-    out = case_out(view.case, allowed=view.allowed_actions,
-                   shop=view.shop["code"] if view.shop else None,
-                   phone=view.contact_phone, email=view.contact_email)
-    out.update({"order": _jsonable(view.order), "seller": view.shop, "masked": view.masked,
-                "attachments": [attachment_out(number, a) for a in view.attachments],
-                "timeline": [entry_out(e) for e in view.timeline]})
+    out = case_out(
+        view.case,
+        allowed=view.allowed_actions,
+        shop=view.shop["code"] if view.shop else None,
+        phone=view.contact_phone,
+        email=view.contact_email,
+    )
+    out.update(
+        {
+            "order": _jsonable(view.order),
+            "seller": view.shop,
+            "masked": view.masked,
+            "attachments": [attachment_out(number, a) for a in view.attachments],
+            "timeline": [entry_out(e) for e in view.timeline],
+        }
+    )
     return out
 
 
@@ -125,51 +210,79 @@ def _jsonable(value: Any) -> Any:
 
 
 @router.get("/cases/{number}/timeline")
-def get_timeline(number: str, request: Request, actor: ActorDep, after: int = 0
-                 ) -> dict[str, Any]:
+def get_timeline(number: str, request: Request, actor: ActorDep, after: int = 0) -> dict[str, Any]:
     app = _app(request)
     entries = views.case_timeline(app.reader(), actor=actor, number=number, after_id=after)
     return {"items": [entry_out(e) for e in entries]}
 
 
 @router.post("/cases/{number}/messages", status_code=201)
-def post_message(number: str, body: MessageIn, request: Request, actor: ActorDep
-                 ) -> dict[str, Any]:
+def post_message(number: str, body: MessageIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Post a public message, or an internal note (staff only) with internal=true."""
     app = _app(request)
-    case = message_svc.post_message(app.uow(), actor=actor, number=number, body=body.body,
-                                    internal=body.internal, now=app.clock.now())
+    case = message_svc.post_message(
+        app.uow(),
+        actor=actor,
+        number=number,
+        body=body.body,
+        internal=body.internal,
+        now=app.clock.now(),
+    )
     return {"number": case.number, "status": case.status.value, "version": case.version}
 
 
 @router.post("/cases/{number}/evidence", status_code=201)
-async def upload_evidence(number: str, request: Request, actor: ActorDep,
-                          file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+async def upload_evidence(
+    number: str, request: Request, actor: ActorDep, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
     """Upload one evidence file; its type is sniffed from the bytes, never the name."""
     app = _app(request)
     limit = max(app.policy.max_upload_bytes.values())
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise InvalidInput([FieldError("file", "too_large", f"文件超过 {limit} 字节上限",
-                                       f"file exceeds the {limit}-byte limit")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "file",
+                    "too_large",
+                    f"文件超过 {limit} 字节上限",
+                    f"file exceeds the {limit}-byte limit",
+                )
+            ]
+        )
     from starlette.concurrency import run_in_threadpool
 
     record = await run_in_threadpool(
-        evidence_svc.add_evidence, app.uow(), app.storage, actor=actor, number=number,
-        filename=file.filename or "evidence", data=data, now=app.clock.now(),
-        policy=app.policy)
+        evidence_svc.add_evidence,
+        app.uow(),
+        app.storage,
+        actor=actor,
+        number=number,
+        filename=file.filename or "evidence",
+        data=data,
+        now=app.clock.now(),
+        policy=app.policy,
+    )
     return attachment_out(number, record)
 
 
 @router.get("/cases/{number}/evidence/{attachment_id}")
-def download_evidence(number: str, attachment_id: int, request: Request, actor: ActorDep
-                      ) -> Response:
+def download_evidence(
+    number: str, attachment_id: int, request: Request, actor: ActorDep
+) -> Response:
     app = _app(request)
-    record, data = evidence_svc.read_evidence(app.reader(), app.storage, actor=actor,
-                                              number=number, attachment_id=attachment_id)
-    return Response(data, media_type=record.content_type, headers={
-        "Content-Disposition": "attachment; filename*=UTF-8''" + _quote(record.filename),
-        "X-Content-Type-Options": "nosniff", "ETag": f'"{record.sha256}"'})
+    record, data = evidence_svc.read_evidence(
+        app.reader(), app.storage, actor=actor, number=number, attachment_id=attachment_id
+    )
+    return Response(
+        data,
+        media_type=record.content_type,
+        headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''" + _quote(record.filename),
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{record.sha256}"',
+        },
+    )
 
 
 def _quote(name: str) -> str:
@@ -179,27 +292,49 @@ def _quote(name: str) -> str:
 
 
 @router.post("/cases/{number}/actions/{action}")
-def fire_action(number: str, action: str, body: ActionIn, request: Request, actor: ActorDep
-                ) -> dict[str, Any]:
+def fire_action(
+    number: str, action: str, body: ActionIn, request: Request, actor: ActorDep
+) -> dict[str, Any]:
     """Fire a lifecycle action; 409 names the current state and the allowed actions."""
     app = _app(request)
     try:
         parsed = Action(action)
     except ValueError:
-        raise InvalidInput([FieldError("action", "unknown_action", f"未知操作 {action}",
-                                       f"unknown action {action}")]) from None
-    params = {k: v for k, v in {"reason": body.reason, "body": body.body,
-                                "decision": body.decision}.items() if v is not None}
-    case = case_svc.act_on_case(app.uow(), actor=actor, number=number, action=parsed,
-                                params=params, expected_version=body.version,
-                                now=app.clock.now(), policy=app.policy)
+        raise InvalidInput(
+            [
+                FieldError(
+                    "action", "unknown_action", f"未知操作 {action}", f"unknown action {action}"
+                )
+            ]
+        ) from None
+    params = {
+        k: v
+        for k, v in {"reason": body.reason, "body": body.body, "decision": body.decision}.items()
+        if v is not None
+    }
+    case = case_svc.act_on_case(
+        app.uow(),
+        actor=actor,
+        number=number,
+        action=parsed,
+        params=params,
+        expected_version=body.version,
+        now=app.clock.now(),
+        policy=app.policy,
+    )
     return case_out(case, allowed=case.allowed_actions(actor))
 
 
 @router.post("/cases/{number}/assign")
 def assign(number: str, body: AssignIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
-    case = case_svc.assign_case(app.uow(), actor=actor, number=number,
-                                assignee_username=body.assignee, team_code=body.team,
-                                expected_version=body.version, now=app.clock.now())
+    case = case_svc.assign_case(
+        app.uow(),
+        actor=actor,
+        number=number,
+        assignee_username=body.assignee,
+        team_code=body.team,
+        expected_version=body.version,
+        now=app.clock.now(),
+    )
     return case_out(case, allowed=case.allowed_actions(actor))

@@ -30,17 +30,32 @@ def _app(request: Request) -> App:
 def order_out(stored: StoredOrder) -> dict[str, Any]:
     o = stored.order
     return {
-        "order_no": o.order_no, "buyer_ref": o.buyer_ref, "buyer_name": o.buyer_name,
-        "buyer_phone": o.buyer_phone, "buyer_address": o.buyer_address,
+        "order_no": o.order_no,
+        "buyer_ref": o.buyer_ref,
+        "buyer_name": o.buyer_name,
+        "buyer_phone": o.buyer_phone,
+        "buyer_address": o.buyer_address,
         "paid_at": o.paid_at.isoformat(),
         "shipped_at": o.shipped_at.isoformat() if o.shipped_at else None,
         "signed_at": o.signed_at.isoformat() if o.signed_at else None,
-        "carrier": o.carrier, "tracking_no": o.tracking_no, "paid_total_fen": o.paid_total_fen,
-        "lines": [{"line_no": ln.line_no, "sku": ln.sku, "title": ln.title,
-                   "quantity": ln.quantity, "unit_price_fen": ln.unit_price_fen,
-                   "paid_fen": ln.paid_fen, "paid_cash_fen": ln.paid_cash_fen,
-                   "paid_points_fen": ln.paid_points_fen, "paid_coupon_fen": ln.paid_coupon_fen,
-                   "flags": sorted(f.value for f in ln.flags)} for ln in o.lines],
+        "carrier": o.carrier,
+        "tracking_no": o.tracking_no,
+        "paid_total_fen": o.paid_total_fen,
+        "lines": [
+            {
+                "line_no": ln.line_no,
+                "sku": ln.sku,
+                "title": ln.title,
+                "quantity": ln.quantity,
+                "unit_price_fen": ln.unit_price_fen,
+                "paid_fen": ln.paid_fen,
+                "paid_cash_fen": ln.paid_cash_fen,
+                "paid_points_fen": ln.paid_points_fen,
+                "paid_coupon_fen": ln.paid_coupon_fen,
+                "flags": sorted(f.value for f in ln.flags),
+            }
+            for ln in o.lines
+        ],
     }
 
 
@@ -58,18 +73,30 @@ def import_orders(body: OrdersIn, request: Request, actor: ActorDep) -> JSONResp
         report.failed += part.failed
         report.items.extend(part.items)
     status = 422 if report.failed and not (report.created or report.updated) else 200
-    return JSONResponse({
-        "created": report.created, "updated": report.updated, "failed": report.failed,
-        "items": [{"order_no": it.ref, "status": it.status,
-                   "errors": [e.as_dict() for e in it.errors]} for it in report.items],
-    }, status_code=status)
+    return JSONResponse(
+        {
+            "created": report.created,
+            "updated": report.updated,
+            "failed": report.failed,
+            "items": [
+                {
+                    "order_no": it.ref,
+                    "status": it.status,
+                    "errors": [e.as_dict() for e in it.errors],
+                }
+                for it in report.items
+            ],
+        },
+        status_code=status,
+    )
 
 
 @router.get("/orders/{order_no}", tags=["orders"])
 def get_order(order_no: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
-    return order_out(order_svc.get_order(app.uow(), actor=actor, order_no=order_no,
-                                         now=app.clock.now()))
+    return order_out(
+        order_svc.get_order(app.uow(), actor=actor, order_no=order_no, now=app.clock.now())
+    )
 
 
 @router.post("/auth/token", tags=["auth"], status_code=201)
@@ -79,8 +106,9 @@ def create_token(body: TokenIn, request: Request) -> dict[str, str]:
     user = user_svc.authenticate(app.reader(), username=body.username, password=body.password)
     if user is None:
         raise NotAuthenticated()
-    token = user_svc.issue_token(app.uow(), username=user.username, name=body.name,
-                                 now=app.clock.now())
+    token = user_svc.issue_token(
+        app.uow(), username=user.username, name=body.name, now=app.clock.now()
+    )
     return {"token": token, "token_type": "bearer"}
 
 
@@ -88,27 +116,44 @@ def create_token(body: TokenIn, request: Request) -> dict[str, str]:
 def create_user(body: UserIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     rbac.require(actor, Permission.MANAGE_USERS)
-    user = user_svc.create_user(app.uow(), username=body.username, password=body.password,
-                                roles=body.roles, display_name=body.display_name,
-                                shop_code=body.shop, team_codes=body.teams,
-                                buyer_ref=body.buyer_ref, phone=body.phone, email=body.email,
-                                now=app.clock.now())
+    user = user_svc.create_user(
+        app.uow(),
+        username=body.username,
+        password=body.password,
+        roles=body.roles,
+        display_name=body.display_name,
+        shop_code=body.shop,
+        team_codes=body.teams,
+        buyer_ref=body.buyer_ref,
+        phone=body.phone,
+        email=body.email,
+        now=app.clock.now(),
+    )
     return {"id": user.id, "username": user.username, "roles": sorted(user.roles)}
 
 
 @router.get("/me", tags=["people"])
 def me(actor: ActorDep) -> dict[str, Any]:
-    return {"user_id": actor.user_id, "username": actor.username,
-            "roles": sorted(r.value for r in actor.roles), "shop_id": actor.shop_id,
-            "team_ids": sorted(actor.team_ids)}
+    return {
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "roles": sorted(r.value for r in actor.roles),
+        "shop_id": actor.shop_id,
+        "team_ids": sorted(actor.team_ids),
+    }
 
 
 @router.get("/notifications", tags=["people"])
 def my_notifications(request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     items = user_svc.notifications_for(app.reader(), actor=actor)
-    return {"items": [{**n, "created_at": n["created_at"].isoformat(),
-                       "read_at": n["read_at"].isoformat() if n["read_at"] else None}
-                      for n in items]}
-
-
+    return {
+        "items": [
+            {
+                **n,
+                "created_at": n["created_at"].isoformat(),
+                "read_at": n["read_at"].isoformat() if n["read_at"] else None,
+            }
+            for n in items
+        ]
+    }

@@ -27,8 +27,11 @@ LATENCY = Histogram("kefu_http_request_seconds", "HTTP request latency", ["metho
 
 
 def create_app(app: App) -> FastAPI:
-    api = FastAPI(title="kefu 客服 API", version=__version__,
-                  description="售后与投诉处理 · after-sales and complaint handling")
+    api = FastAPI(
+        title="kefu 客服 API",
+        version=__version__,
+        description="售后与投诉处理 · after-sales and complaint handling",
+    )
     api.state.kefu = app
     api.add_exception_handler(DomainError, domain_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
@@ -40,8 +43,9 @@ def create_app(app: App) -> FastAPI:
     api.mount("/static", StaticFiles(directory=static), name="static")
 
     @api.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                      ) -> Response:
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
         started = time.perf_counter()
         response = await call_next(request)
@@ -52,17 +56,21 @@ def create_app(app: App) -> FastAPI:
         LATENCY.labels(request.method, path).observe(elapsed)
         response.headers["x-request-id"] = request_id
         if response.status_code >= 400 or elapsed > 1.0:
-            log.info("http_request", method=request.method, path=request.url.path,
-                     status=response.status_code, ms=round(elapsed * 1000, 1),
-                     request_id=request_id)
+            log.info(
+                "http_request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                ms=round(elapsed * 1000, 1),
+                request_id=request_id,
+            )
         return response
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         with app.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__,
-                "database": app.engine.dialect.name}
+        return {"status": "ok", "version": __version__, "database": app.engine.dialect.name}
 
     @api.get("/metrics", tags=["ops"])
     def metrics() -> Response:

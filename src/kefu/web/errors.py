@@ -35,17 +35,33 @@ _PYDANTIC_ZH = {
 }
 
 
-def problem(status: int, code: str, zh: str, en: str, fields: list[dict[str, str]] | None = None,
-            **extra: Any) -> JSONResponse:
-    body = {"type": f"/problems/{code}", "title": en, "status": status, "code": code,
-            "detail": en, "message_zh": zh, "message_en": en, "fields": fields or [], **extra}
+def problem(
+    status: int,
+    code: str,
+    zh: str,
+    en: str,
+    fields: list[dict[str, str]] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{code}",
+        "title": en,
+        "status": status,
+        "code": code,
+        "detail": en,
+        "message_zh": zh,
+        "message_en": en,
+        "fields": fields or [],
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
 async def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.status, exc.code, exc.zh, exc.en, [f.as_dict() for f in exc.fields],
-                   **exc.extra)
+    return problem(
+        exc.status, exc.code, exc.zh, exc.en, [f.as_dict() for f in exc.fields], **exc.extra
+    )
 
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
@@ -58,8 +74,14 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
         if err.get("type") == "enum":
             allowed = err.get("ctx", {}).get("expected", "")
             zh, en = f"取值无效，可选：{allowed}", f"must be one of {allowed}"
-        fields.append({"field": name, "code": str(err.get("type", "invalid")),
-                       "message_zh": zh, "message_en": en})
+        fields.append(
+            {
+                "field": name,
+                "code": str(err.get("type", "invalid")),
+                "message_zh": zh,
+                "message_en": en,
+            }
+        )
     zh = "；".join(f"{f['field']}：{f['message_zh']}" for f in fields)
     en = "; ".join(f"{f['field']}: {f['message_en']}" for f in fields)
     return problem(422, "invalid_input", zh, en, fields)
@@ -67,6 +89,9 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    texts = {404: ("页面或资源不存在", "not found"), 405: ("不支持该请求方法", "method not allowed")}
+    texts = {
+        404: ("页面或资源不存在", "not found"),
+        405: ("不支持该请求方法", "method not allowed"),
+    }
     zh, en = texts.get(exc.status_code, ("请求失败", str(exc.detail)))
     return problem(exc.status_code, f"http_{exc.status_code}", zh, en)

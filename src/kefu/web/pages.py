@@ -33,8 +33,11 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(STATUS_ZH=STATUS_ZH, ACTION_ZH=ACTION_ZH)
 templates.env.filters["yuan"] = lambda fen: f"¥{fen // 100}.{fen % 100:02d}"
-templates.env.filters["local"] = lambda dt: dt.astimezone(
-    __import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") if dt else "—"
+templates.env.filters["local"] = lambda dt: (
+    dt.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    if dt
+    else "—"
+)
 
 
 def _app(request: Request) -> App:
@@ -42,11 +45,13 @@ def _app(request: Request) -> App:
     return app
 
 
-def _render(request: Request, name: str, actor: Actor | None, status: int = 200,
-            **ctx: Any) -> HTMLResponse:
+def _render(
+    request: Request, name: str, actor: Actor | None, status: int = 200, **ctx: Any
+) -> HTMLResponse:
     app = _app(request)
-    return templates.TemplateResponse(request, name, {
-        "actor": actor, "csrf": csrf_token(app, request), **ctx}, status_code=status)
+    return templates.TemplateResponse(
+        request, name, {"actor": actor, "csrf": csrf_token(app, request), **ctx}, status_code=status
+    )
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -63,13 +68,17 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/cases") -> Response:  # noqa: A002
+def login_form(request: Request, next: str = "/cases") -> Response:
     return _render(request, "login.html", None, next=next, errors=[])
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
-          next: Annotated[str, Form()] = "/cases") -> Response:  # noqa: A002
+def login(
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/cases",
+) -> Response:
     app = _app(request)
     user = authenticate(app.reader(), username=username, password=password)
     if user is None:
@@ -77,8 +86,13 @@ def login(request: Request, username: Annotated[str, Form()], password: Annotate
         return _render(request, "login.html", None, 401, next=next, errors=[err])
     target = next if next.startswith("/") and not next.startswith("//") else "/cases"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, make_session(app, user.id), max_age=SESSION_MAX_AGE,
-                        httponly=True, samesite="lax")
+    response.set_cookie(
+        SESSION_COOKIE,
+        make_session(app, user.id),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
@@ -90,18 +104,37 @@ def logout() -> Response:
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def queue(request: Request, status: str | None = None, open: bool | None = None,  # noqa: A002
-          overdue: bool = False, cursor: str | None = None) -> Response:
+def queue(
+    request: Request,
+    status: str | None = None,
+    open: bool | None = None,
+    overdue: bool = False,
+    cursor: str | None = None,
+) -> Response:
     actor = optional_actor(request)
     if actor is None:
         return _login_redirect(request)
     app = _app(request)
-    page = views.list_cases(app.reader(), actor=actor, now=app.clock.now(), query=views.ListQuery(
-        status=status or None, open_only=open, overdue=overdue, cursor=cursor))
+    page = views.list_cases(
+        app.reader(),
+        actor=actor,
+        now=app.clock.now(),
+        query=views.ListQuery(
+            status=status or None, open_only=open, overdue=overdue, cursor=cursor
+        ),
+    )
     orders = order_svc.my_orders(app.reader(), actor=actor, limit=10)
     notices = notifications_for(app.reader(), actor=actor)[:5]
-    return _render(request, "queue.html", actor, page=page, orders=orders, status=status,
-                   notices=notices, statuses=list(STATUS_ZH))
+    return _render(
+        request,
+        "queue.html",
+        actor,
+        page=page,
+        orders=orders,
+        status_filter=status,
+        notices=notices,
+        statuses=list(STATUS_ZH),
+    )
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -113,54 +146,111 @@ def new_case_form(request: Request, order_no: str = "") -> Response:
     order = None
     if order_no:
         try:
-            order = order_svc.get_order(app.uow(), actor=actor, order_no=order_no,
-                                        now=app.clock.now())
+            order = order_svc.get_order(
+                app.uow(), actor=actor, order_no=order_no, now=app.clock.now()
+            )
         except NotFound:
             order = None
-    return _render(request, "new_case.html", actor, order=order, order_no=order_no, errors=[],
-                   form={}, kinds=list(CaseKind))
+    return _render(
+        request,
+        "new_case.html",
+        actor,
+        order=order,
+        order_no=order_no,
+        errors=[],
+        form={},
+        kinds=list(CaseKind),
+    )
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
 def file_case_form(
-    request: Request, csrf: Annotated[str, Form()], kind: Annotated[str, Form()],
-    subject: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
-    order_no: Annotated[str, Form()] = "", contact_phone: Annotated[str, Form()] = "",
-    contact_email: Annotated[str, Form()] = "", feedback_type: Annotated[str, Form()] = "",
+    request: Request,
+    csrf: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    subject: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    order_no: Annotated[str, Form()] = "",
+    contact_phone: Annotated[str, Form()] = "",
+    contact_email: Annotated[str, Form()] = "",
+    feedback_type: Annotated[str, Form()] = "",
     line_nos: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     actor = optional_actor(request)
     if actor is None:
         return _login_redirect(request)
     app = _app(request)
-    form = {"kind": kind, "subject": subject, "description": description,
-            "contact_phone": contact_phone, "contact_email": contact_email}
+    form = {
+        "kind": kind,
+        "subject": subject,
+        "description": description,
+        "contact_phone": contact_phone,
+        "contact_email": contact_email,
+    }
     try:
         if not check_csrf(app, request, csrf):
-            raise InvalidInput([FieldError("csrf", "invalid", "页面已过期，请刷新后重试",
-                                           "the form expired; reload and retry")])
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "csrf",
+                        "invalid",
+                        "页面已过期，请刷新后重试",
+                        "the form expired; reload and retry",
+                    )
+                ]
+            )
         data = case_svc.FileCaseInput(
-            kind=CaseKind(kind), channel=Channel.WEB, subject=subject, description=description,
-            order_no=order_no or None, line_nos=tuple(line_nos or ()),
-            contact_phone=contact_phone, contact_email=contact_email,
-            feedback_type=FeedbackType(feedback_type) if feedback_type else None)
-        filed = case_svc.file_case(app.uow(), actor=actor, data=data, now=app.clock.now(),
-                                   policy=app.policy)
+            kind=CaseKind(kind),
+            channel=Channel.WEB,
+            subject=subject,
+            description=description,
+            order_no=order_no or None,
+            line_nos=tuple(line_nos or ()),
+            contact_phone=contact_phone,
+            contact_email=contact_email,
+            feedback_type=FeedbackType(feedback_type) if feedback_type else None,
+        )
+        filed = case_svc.file_case(
+            app.uow(), actor=actor, data=data, now=app.clock.now(), policy=app.policy
+        )
     except DomainError as exc:
-        return _render(request, "new_case.html", actor, 422, order=None, order_no=order_no,
-                       errors=_error_list(exc), form=form, kinds=list(CaseKind))
+        return _render(
+            request,
+            "new_case.html",
+            actor,
+            422,
+            order=None,
+            order_no=order_no,
+            errors=_error_list(exc),
+            form=form,
+            kinds=list(CaseKind),
+        )
     return RedirectResponse(f"/cases/{filed.case.number}", status_code=303)
 
 
-def _detail(request: Request, actor: Actor, number: str, errors: list[FieldError],
-            status: int = 200) -> Response:
+def _detail(
+    request: Request, actor: Actor, number: str, errors: list[FieldError], status: int = 200
+) -> Response:
     app = _app(request)
     view = views.get_case_view(app.uow(), actor=actor, number=number, now=app.clock.now())
-    return _render(request, "case.html", actor, status, view=view, case=view.case,
-                   errors=errors, needs={"reject": "reason", "reopen": "reason",
-                                         "dispute_result": "reason", "suspend": "reason",
-                                         "seller_respond": "body", "reply": "body",
-                                         "decide": "decision"})
+    return _render(
+        request,
+        "case.html",
+        actor,
+        status,
+        view=view,
+        case=view.case,
+        errors=errors,
+        needs={
+            "reject": "reason",
+            "reopen": "reason",
+            "dispute_result": "reason",
+            "suspend": "reason",
+            "seller_respond": "body",
+            "reply": "body",
+            "decide": "decision",
+        },
+    )
 
 
 @router.get("/cases/{number}", response_class=HTMLResponse)
@@ -172,50 +262,85 @@ def case_detail(request: Request, number: str) -> Response:
 
 
 @router.post("/cases/{number}/act", response_class=HTMLResponse)
-def act(request: Request, number: str, csrf: Annotated[str, Form()],
-        action: Annotated[str, Form()], version: Annotated[int, Form()],
-        text: Annotated[str, Form()] = "") -> Response:
+def act(
+    request: Request,
+    number: str,
+    csrf: Annotated[str, Form()],
+    action: Annotated[str, Form()],
+    version: Annotated[int, Form()],
+    text: Annotated[str, Form()] = "",
+) -> Response:
     actor = optional_actor(request)
     if actor is None:
         return _login_redirect(request)
     app = _app(request)
     try:
         if not check_csrf(app, request, csrf):
-            raise InvalidInput([FieldError("csrf", "invalid", "页面已过期，请刷新后重试",
-                                           "the form expired; reload and retry")])
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "csrf",
+                        "invalid",
+                        "页面已过期，请刷新后重试",
+                        "the form expired; reload and retry",
+                    )
+                ]
+            )
         parsed = Action(action)
-        key = {"decide": "decision", "seller_respond": "body", "reply": "body"}.get(action,
-                                                                                  "reason")
-        case_svc.act_on_case(app.uow(), actor=actor, number=number, action=parsed,
-                             params={key: text} if text else {}, expected_version=version,
-                             now=app.clock.now(), policy=app.policy)
+        key = {"decide": "decision", "seller_respond": "body", "reply": "body"}.get(
+            action, "reason"
+        )
+        case_svc.act_on_case(
+            app.uow(),
+            actor=actor,
+            number=number,
+            action=parsed,
+            params={key: text} if text else {},
+            expected_version=version,
+            now=app.clock.now(),
+            policy=app.policy,
+        )
     except DomainError as exc:
         return _detail(request, actor, number, _error_list(exc), exc.status)
     return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
 @router.post("/cases/{number}/message", response_class=HTMLResponse)
-def message(request: Request, number: str, csrf: Annotated[str, Form()],
-            body: Annotated[str, Form()] = "", internal: Annotated[bool, Form()] = False
-            ) -> Response:
+def message(
+    request: Request,
+    number: str,
+    csrf: Annotated[str, Form()],
+    body: Annotated[str, Form()] = "",
+    internal: Annotated[bool, Form()] = False,
+) -> Response:
     actor = optional_actor(request)
     if actor is None:
         return _login_redirect(request)
     app = _app(request)
     try:
         if not check_csrf(app, request, csrf):
-            raise InvalidInput([FieldError("csrf", "invalid", "页面已过期，请刷新后重试",
-                                           "the form expired; reload and retry")])
-        message_svc.post_message(app.uow(), actor=actor, number=number, body=body,
-                                 internal=internal, now=app.clock.now())
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "csrf",
+                        "invalid",
+                        "页面已过期，请刷新后重试",
+                        "the form expired; reload and retry",
+                    )
+                ]
+            )
+        message_svc.post_message(
+            app.uow(), actor=actor, number=number, body=body, internal=internal, now=app.clock.now()
+        )
     except DomainError as exc:
         return _detail(request, actor, number, _error_list(exc), exc.status)
     return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
 @router.post("/cases/{number}/evidence", response_class=HTMLResponse)
-async def evidence(request: Request, number: str, csrf: Annotated[str, Form()],
-                   file: Annotated[UploadFile, File()]) -> Response:
+async def evidence(
+    request: Request, number: str, csrf: Annotated[str, Form()], file: Annotated[UploadFile, File()]
+) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     actor = await run_in_threadpool(optional_actor, request)
@@ -225,13 +350,29 @@ async def evidence(request: Request, number: str, csrf: Annotated[str, Form()],
     data = await file.read(max(app.policy.max_upload_bytes.values()) + 1)
     try:
         if not check_csrf(app, request, csrf):
-            raise InvalidInput([FieldError("csrf", "invalid", "页面已过期，请刷新后重试",
-                                           "the form expired; reload and retry")])
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "csrf",
+                        "invalid",
+                        "页面已过期，请刷新后重试",
+                        "the form expired; reload and retry",
+                    )
+                ]
+            )
         await run_in_threadpool(
-            evidence_svc.add_evidence, app.uow(), app.storage, actor=actor, number=number,
-            filename=file.filename or "evidence", data=data, now=app.clock.now(),
-            policy=app.policy)
+            evidence_svc.add_evidence,
+            app.uow(),
+            app.storage,
+            actor=actor,
+            number=number,
+            filename=file.filename or "evidence",
+            data=data,
+            now=app.clock.now(),
+            policy=app.policy,
+        )
     except DomainError as exc:
-        return await run_in_threadpool(_detail, request, actor, number, _error_list(exc),
-                                       exc.status)
+        return await run_in_threadpool(
+            _detail, request, actor, number, _error_list(exc), exc.status
+        )
     return RedirectResponse(f"/cases/{number}", status_code=303)

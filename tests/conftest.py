@@ -1,0 +1,96 @@
+"""Shared fixtures: an App on SQLite and on PostgreSQL (a throw-away database per run)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+os.environ.setdefault("KEFU_PASSWORD_HASH", "cheapest")
+
+from kefu.adapters.clock import FixedClock
+from kefu.bootstrap import App, build_app, upgrade_database
+from kefu.config import load_settings
+from kefu.db.schema import metadata
+
+PG_ADMIN_URL = os.environ.get(
+    "KEFU_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+START = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
+
+
+def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else the reason."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except Exception as exc:
+        return str(exc)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    reason = _pg_available()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true but not reachable: {reason}")
+        pytest.skip(f"PostgreSQL not reachable: {reason}")
+    import psycopg
+
+    name = f"kefu_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = PG_ADMIN_URL.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'kefu.db'}"
+
+
+_MIGRATED: set[str] = set()
+
+
+def _clean(app: App) -> None:
+    """Empty every table (children first) so each test starts from nothing."""
+    with app.engine.begin() as conn:
+        if app.engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    url = request.getfixturevalue("pg_url" if backend == "postgresql" else "sqlite_url")
+    settings = load_settings(var_dir=tmp_path / "var", database_url=url, secret_key="test-secret")
+    if url not in _MIGRATED:
+        upgrade_database(settings)
+        _MIGRATED.add(url)
+    built = build_app(settings, clock=FixedClock(START))
+    _clean(built)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def clock(app: App) -> FixedClock:
+    assert isinstance(app.clock, FixedClock)
+    return app.clock

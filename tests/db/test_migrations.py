@@ -1,0 +1,24 @@
+"""Alembic's head produces exactly the models' schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from kefu.bootstrap import App
+from kefu.db.schema import metadata
+
+
+def test_migrations_match_the_models(app: App) -> None:
+    with app.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode(app: App) -> None:
+    if app.engine.dialect.name != "sqlite":
+        return
+    with app.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

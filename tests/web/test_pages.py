@@ -1,0 +1,89 @@
+"""Server-rendered pages: login, queue filters, only allowed actions shown, bilingual errors."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.builders import PASSWORD
+
+COMPLAINT = {
+    "kind": "complaint",
+    "subject": "杯子碎了",
+    "order_no": "DD0001",
+    "description": "快递送到时外箱压坏，里面的杯子碎了两个。",
+    "contact_phone": "13812345678",
+}
+
+
+def _login(client: TestClient, username: str) -> None:
+    r = client.post(
+        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def test_login_rejects_a_wrong_password_in_both_languages(client: TestClient, headers) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/login", data={"username": "buyer1", "password": "nope-nope"})
+    assert r.status_code == 401
+    assert "用户名或密码错误" in r.text and "wrong username or password" in r.text
+    assert client.get("/cases", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_queue_filters_and_shows_only_allowed_actions(client: TestClient, headers) -> None:  # type: ignore[no-untyped-def]
+    number = client.post("/api/v1/cases", headers=headers["buyer"], json=COMPLAINT).json()["number"]
+    _login(client, "agent1")
+    page = client.get("/cases?status=submitted")
+    assert page.status_code == 200 and number in page.text
+    assert 'value="submitted" selected' in page.text
+    assert number not in client.get("/cases?status=closed").text
+    detail = client.get(f"/cases/{number}").text
+    assert set(re.findall(r'data-action="([a-z_]+)"', detail)) == {"start_screening"}
+    r = client.post(
+        f"/cases/{number}/act",
+        data={"csrf": _csrf(detail), "action": "start_screening", "version": "1"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    detail = client.get(f"/cases/{number}").text
+    assert set(re.findall(r'data-action="([a-z_]+)"', detail)) == {"accept", "reject"}
+    stale = client.post(
+        f"/cases/{number}/act", data={"csrf": _csrf(detail), "action": "accept", "version": "1"}
+    )
+    assert stale.status_code == 409 and "请刷新后重试" in stale.text
+
+
+def test_buyer_form_lists_every_missing_field_and_rejects_forged_posts(
+    client: TestClient, headers
+) -> None:  # type: ignore[no-untyped-def]
+    _login(client, "buyer1")
+    form = client.get("/cases/new?order_no=DD0001").text
+    assert "无线蓝牙耳机" in form  # the order's lines are offered
+    r = client.post(
+        "/cases/new", data={"csrf": _csrf(form), "kind": "complaint", "order_no": "DD0001"}
+    )
+    assert r.status_code == 422
+    for field in ("subject", "description", "contact_phone"):
+        assert f"<strong>{field}</strong>" in r.text
+    forged = client.post(
+        "/cases/new",
+        data={
+            "csrf": "0" * 64,
+            "kind": "complaint",
+            **{k: v for k, v in COMPLAINT.items() if k != "kind"},
+        },
+    )
+    assert forged.status_code == 422 and "csrf" in forged.text
+    ok = client.post(
+        "/cases/new",
+        data={"csrf": _csrf(form), "line_nos": "1", **COMPLAINT},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"].startswith("/cases/KF")
