@@ -1,0 +1,166 @@
+"""Priority hints for intake: urgent/high/normal/low from text, amount and repeats, with reasons."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kefu.domain.types import PRIORITY_RANK, Priority
+
+from .tokenize import normalize
+
+DEFAULT_LARGE_AMOUNT_FEN = 500_000  # ¥5,000
+DEFAULT_HIGH_AMOUNT_FEN = 100_000  # ¥1,000
+DEFAULT_REPEAT_CONTACTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a priority was suggested: a stable code plus Chinese and English text."""
+
+    code: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityHint:
+    """The suggested priority and every reason that contributed (strongest first)."""
+
+    priority: Priority
+    reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    code: str
+    priority: Priority
+    zh: str
+    en: str
+    pattern: re.Pattern[str]
+
+
+def _rule(code: str, priority: Priority, zh: str, en: str, words: str) -> _Rule:
+    return _Rule(code, priority, zh, en, re.compile(words))
+
+
+# A negation just before the keyword ("没有受伤", "不是诈骗") cancels it; see _hit().
+_NEGATION = re.compile(r"(没有|没|未|不是|并未|并没有|无)$")
+
+_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "safety",
+        Priority.URGENT,
+        "人身安全风险",
+        "personal safety risk",
+        r"受伤|划伤|割伤|砸伤|起火|着火|自燃|冒烟|烫伤|烧伤|灼伤|过敏|食物中毒|中毒|"
+        r"触电|漏电|爆炸|炸裂|爆裂|送医|住院|急诊|窒息|呕吐|腹泻|拉肚子",
+    ),
+    _rule(
+        "fraud",
+        Priority.URGENT,
+        "疑似诈骗",
+        "suspected fraud",
+        r"诈骗|骗钱|骗走|被骗|钓鱼链接|冒充客服|盗刷|盗号|套现|虚假链接|让我转账|私下转账|验证码被",
+    ),
+    _rule(
+        "minor",
+        Priority.URGENT,
+        "涉及未成年人",
+        "involves a minor",
+        r"未成年|未满18|未满十八|(孩子|小孩|儿子|女儿|学生)(偷偷|偷拿|瞒着|私自)|误食|吞下|吞食|误吞",
+    ),
+    # A children's product alone ("儿童玩具发货慢") is not an emergency; it is handled with care.
+    _rule(
+        "child_product",
+        Priority.HIGH,
+        "儿童/婴幼儿用品",
+        "product for children or infants",
+        r"儿童|婴儿|幼儿|宝宝|奶粉|童装|玩具",
+    ),
+    _rule(
+        "regulator",
+        Priority.HIGH,
+        "扬言投诉监管或媒体",
+        "threatens regulator or media escalation",
+        r"12315|消协|消费者协会|市场监管|工商局|报警|起诉|律师|曝光|媒体|黑猫投诉",
+    ),
+    _rule(
+        "counterfeit",
+        Priority.HIGH,
+        "疑似假货",
+        "suspected counterfeit",
+        r"假货|假冒|高仿|山寨|不是正品|非正品|假一赔",
+    ),
+    _rule(
+        "angry",
+        Priority.HIGH,
+        "情绪激烈",
+        "strong dissatisfaction",
+        r"忍无可忍|太过分|气死|欺人太甚|再不处理|最后一次|给个说法",
+    ),
+    _rule(
+        "suggestion",
+        Priority.LOW,
+        "建议或咨询",
+        "suggestion or enquiry",
+        r"建议|希望能|希望可以|能不能增加|可否增加|想咨询|请问一下|顺便问",
+    ),
+)
+
+
+def _hit(rule: _Rule, text: str) -> bool:
+    for m in rule.pattern.finditer(text):
+        if not _NEGATION.search(text[max(0, m.start() - 3) : m.start()]):
+            return True
+    return False
+
+
+def priority_hints(
+    text: str,
+    *,
+    amount_fen: int | None,
+    repeat_contacts: int,
+    large_amount_fen: int = DEFAULT_LARGE_AMOUNT_FEN,
+    high_amount_fen: int = DEFAULT_HIGH_AMOUNT_FEN,
+    repeat_threshold: int = DEFAULT_REPEAT_CONTACTS,
+) -> PriorityHint:
+    """Suggest a priority: the strongest of the text rules, the amount and repeat contacts."""
+    norm = normalize(text)
+    reasons: list[tuple[Priority, Reason]] = [
+        (r.priority, Reason(r.code, r.zh, r.en)) for r in _RULES if _hit(r, norm)
+    ]
+    if amount_fen is not None and amount_fen >= large_amount_fen:
+        yuan = f"{amount_fen / 100:,.2f}"
+        reasons.append(
+            (
+                Priority.URGENT,
+                Reason("large_amount", f"金额较大(¥{yuan})", f"large amount (¥{yuan})"),
+            )
+        )
+    elif amount_fen is not None and amount_fen >= high_amount_fen:
+        yuan = f"{amount_fen / 100:,.2f}"
+        reasons.append(
+            (Priority.HIGH, Reason("high_amount", f"金额偏高(¥{yuan})", f"high amount (¥{yuan})"))
+        )
+    if repeat_contacts >= repeat_threshold:
+        reasons.append(
+            (
+                Priority.URGENT,
+                Reason(
+                    "repeat_contacts",
+                    f"重复来访{repeat_contacts}次",
+                    f"contacted {repeat_contacts} times about this",
+                ),
+            )
+        )
+    elif repeat_contacts == repeat_threshold - 1 and repeat_threshold > 1:
+        reasons.append(
+            (Priority.HIGH, Reason("second_contact", "再次来访", "contacted again about this"))
+        )
+    if not reasons:
+        return PriorityHint(Priority.NORMAL, [])
+    reasons.sort(key=lambda pr: PRIORITY_RANK[pr[0]])  # stable: rule order within a rank
+    strongest = reasons[0][0]
+    # LOW only when nothing else speaks: a suggestion with a safety issue is still urgent.
+    return PriorityHint(strongest, [r for _, r in reasons])
