@@ -107,8 +107,11 @@ FEEDBACK_PATHS: dict[Status, list[tuple[str, str, str]]] = {
         ("reply", "agent", "感谢您的建议，我们已转交产品团队。"),
     ],
     Status.REJECTED: [("reject", "agent", "内容与平台服务无关")],
-    Status.CLOSED: [("triage", "agent", ""), ("reply", "agent", "已修复，感谢反馈。"),
-                    ("close", "buyer", "")],
+    Status.CLOSED: [
+        ("triage", "agent", ""),
+        ("reply", "agent", "已修复，感谢反馈。"),
+        ("close", "buyer", ""),
+    ],
 }
 
 

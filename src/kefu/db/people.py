@@ -163,23 +163,21 @@ class PeopleRepo:
             ).scalar_one()
         )
 
+    @staticmethod
+    def _shop(row: RowMapping) -> ShopRecord:
+        return ShopRecord(
+            row["id"], row["code"], row["name"], row["legal_name"], row["address"], row["phone"]
+        )
+
     def shop_by_code(self, code: str) -> ShopRecord | None:
         row = self.conn.execute(select(shops).where(shops.c.code == code)).mappings().first()
-        return (
-            ShopRecord(
-                row["id"], row["code"], row["name"], row["legal_name"], row["address"], row["phone"]
-            )
-            if row
-            else None
-        )
+        return self._shop(row) if row else None
 
     def shop_by_id(self, shop_id: int) -> ShopRecord:
         row = self.conn.execute(select(shops).where(shops.c.id == shop_id)).mappings().first()
         if row is None:
             raise NotFound("店铺 shop", shop_id)
-        return ShopRecord(
-            row["id"], row["code"], row["name"], row["legal_name"], row["address"], row["phone"]
-        )
+        return self._shop(row)
 
     def ensure_shop(
         self,

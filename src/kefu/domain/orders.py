@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -55,9 +55,55 @@ class Order:
     tracking_no: str
     lines: tuple[OrderLine, ...]
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready view of the snapshot (times as ISO 8601 UTC, money in fen)."""
+        return {
+            "order_no": self.order_no,
+            "buyer_ref": self.buyer_ref,
+            "buyer_name": self.buyer_name,
+            "buyer_phone": self.buyer_phone,
+            "buyer_address": self.buyer_address,
+            "paid_at": _iso(self.paid_at),
+            "shipped_at": _iso(self.shipped_at),
+            "signed_at": _iso(self.signed_at),
+            "carrier": self.carrier,
+            "tracking_no": self.tracking_no,
+            "paid_total_fen": self.paid_total_fen,
+            "lines": [
+                {
+                    "line_no": ln.line_no,
+                    "sku": ln.sku,
+                    "title": ln.title,
+                    "quantity": ln.quantity,
+                    "unit_price_fen": ln.unit_price_fen,
+                    "paid_fen": ln.paid_fen,
+                    "paid_cash_fen": ln.paid_cash_fen,
+                    "paid_points_fen": ln.paid_points_fen,
+                    "paid_coupon_fen": ln.paid_coupon_fen,
+                    "flags": sorted(f.value for f in ln.flags),
+                }
+                for ln in self.lines
+            ],
+        }
+
+    def masked(self) -> Order:
+        """The same order with the buyer's name, phone and address masked."""
+        from kefu.domain.rbac import mask_address, mask_name, mask_phone
+
+        return replace(
+            self,
+            buyer_name=mask_name(self.buyer_name),
+            buyer_phone=mask_phone(self.buyer_phone),
+            buyer_address=mask_address(self.buyer_address),
+        )
+
     @property
     def paid_total_fen(self) -> int:
         return sum(line.paid_fen for line in self.lines)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
 
 
 _ORDER_NO = re.compile(r"^[A-Za-z0-9_-]{4,64}$")

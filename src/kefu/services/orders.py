@@ -158,21 +158,7 @@ def get_order(uow: UnitOfWork, *, actor: Actor, order_no: str, now: datetime) ->
         if not rbac.sees_full_pii(actor, buyer_id=-1) and not (
             actor.buyer_ref and actor.buyer_ref == stored.order.buyer_ref
         ):
-            o = stored.order
-            masked = Order(
-                o.order_no,
-                o.shop_code,
-                o.buyer_ref,
-                rbac.mask_name(o.buyer_name),
-                rbac.mask_phone(o.buyer_phone),
-                rbac.mask_address(o.buyer_address),
-                o.paid_at,
-                o.shipped_at,
-                o.signed_at,
-                o.carrier,
-                o.tracking_no,
-                o.lines,
-            )
+            masked = stored.order.masked()
             return StoredOrder(stored.id, stored.shop_id, masked)
         if actor.is_staff:
             uow.records.log_pii_access(

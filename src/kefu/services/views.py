@@ -46,33 +46,7 @@ def get_case_view(uow: UnitOfWork, *, actor: Actor, number: str, now: datetime) 
         if case.order_id is not None:
             stored = uow.orders.get(case.order_id)
             o = stored.order
-            order_view = {
-                "order_no": o.order_no,
-                "paid_at": o.paid_at,
-                "shipped_at": o.shipped_at,
-                "signed_at": o.signed_at,
-                "carrier": o.carrier,
-                "tracking_no": o.tracking_no,
-                "paid_total_fen": o.paid_total_fen,
-                "buyer_name": o.buyer_name if full else rbac.mask_name(o.buyer_name),
-                "buyer_phone": o.buyer_phone if full else rbac.mask_phone(o.buyer_phone),
-                "buyer_address": o.buyer_address if full else rbac.mask_address(o.buyer_address),
-                "lines": [
-                    {
-                        "line_no": ln.line_no,
-                        "sku": ln.sku,
-                        "title": ln.title,
-                        "quantity": ln.quantity,
-                        "unit_price_fen": ln.unit_price_fen,
-                        "paid_fen": ln.paid_fen,
-                        "paid_cash_fen": ln.paid_cash_fen,
-                        "paid_points_fen": ln.paid_points_fen,
-                        "paid_coupon_fen": ln.paid_coupon_fen,
-                        "flags": sorted(f.value for f in ln.flags),
-                    }
-                    for ln in o.lines
-                ],
-            }
+            order_view = (o if full else o.masked()).as_dict()
         shop_view = None
         if case.shop_id is not None:
             shop = uow.people.shop_by_id(case.shop_id)

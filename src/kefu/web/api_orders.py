@@ -28,35 +28,7 @@ def _app(request: Request) -> App:
 
 
 def order_out(stored: StoredOrder) -> dict[str, Any]:
-    o = stored.order
-    return {
-        "order_no": o.order_no,
-        "buyer_ref": o.buyer_ref,
-        "buyer_name": o.buyer_name,
-        "buyer_phone": o.buyer_phone,
-        "buyer_address": o.buyer_address,
-        "paid_at": o.paid_at.isoformat(),
-        "shipped_at": o.shipped_at.isoformat() if o.shipped_at else None,
-        "signed_at": o.signed_at.isoformat() if o.signed_at else None,
-        "carrier": o.carrier,
-        "tracking_no": o.tracking_no,
-        "paid_total_fen": o.paid_total_fen,
-        "lines": [
-            {
-                "line_no": ln.line_no,
-                "sku": ln.sku,
-                "title": ln.title,
-                "quantity": ln.quantity,
-                "unit_price_fen": ln.unit_price_fen,
-                "paid_fen": ln.paid_fen,
-                "paid_cash_fen": ln.paid_cash_fen,
-                "paid_points_fen": ln.paid_points_fen,
-                "paid_coupon_fen": ln.paid_coupon_fen,
-                "flags": sorted(f.value for f in ln.flags),
-            }
-            for ln in o.lines
-        ],
-    }
+    return stored.order.as_dict()
 
 
 @router.post("/orders", tags=["orders"])

@@ -58,6 +58,20 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
 
 
+def _require_csrf(app: App, request: Request, token: str) -> None:
+    if not check_csrf(app, request, token):
+        raise InvalidInput(
+            [
+                FieldError(
+                    "csrf",
+                    "invalid",
+                    "页面已过期，请刷新后重试",
+                    "the form expired; reload and retry",
+                )
+            ]
+        )
+
+
 def _error_list(exc: DomainError) -> list[FieldError]:
     return list(exc.fields) or [FieldError("", exc.code, exc.zh, exc.en)]
 
@@ -188,17 +202,7 @@ def file_case_form(
         "contact_email": contact_email,
     }
     try:
-        if not check_csrf(app, request, csrf):
-            raise InvalidInput(
-                [
-                    FieldError(
-                        "csrf",
-                        "invalid",
-                        "页面已过期，请刷新后重试",
-                        "the form expired; reload and retry",
-                    )
-                ]
-            )
+        _require_csrf(app, request, csrf)
         data = case_svc.FileCaseInput(
             kind=CaseKind(kind),
             channel=Channel.WEB,
@@ -275,17 +279,7 @@ def act(
         return _login_redirect(request)
     app = _app(request)
     try:
-        if not check_csrf(app, request, csrf):
-            raise InvalidInput(
-                [
-                    FieldError(
-                        "csrf",
-                        "invalid",
-                        "页面已过期，请刷新后重试",
-                        "the form expired; reload and retry",
-                    )
-                ]
-            )
+        _require_csrf(app, request, csrf)
         parsed = Action(action)
         key = {"decide": "decision", "seller_respond": "body", "reply": "body"}.get(
             action, "reason"
@@ -318,17 +312,7 @@ def message(
         return _login_redirect(request)
     app = _app(request)
     try:
-        if not check_csrf(app, request, csrf):
-            raise InvalidInput(
-                [
-                    FieldError(
-                        "csrf",
-                        "invalid",
-                        "页面已过期，请刷新后重试",
-                        "the form expired; reload and retry",
-                    )
-                ]
-            )
+        _require_csrf(app, request, csrf)
         message_svc.post_message(
             app.uow(), actor=actor, number=number, body=body, internal=internal, now=app.clock.now()
         )
@@ -349,17 +333,7 @@ async def evidence(
     app = _app(request)
     data = await file.read(max(app.policy.max_upload_bytes.values()) + 1)
     try:
-        if not check_csrf(app, request, csrf):
-            raise InvalidInput(
-                [
-                    FieldError(
-                        "csrf",
-                        "invalid",
-                        "页面已过期，请刷新后重试",
-                        "the form expired; reload and retry",
-                    )
-                ]
-            )
+        _require_csrf(app, request, csrf)
         await run_in_threadpool(
             evidence_svc.add_evidence,
             app.uow(),
