@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from tests.builders import a_complaint, a_user, an_order, imported
 
 from kefu.bootstrap import App
 from kefu.domain.errors import (
@@ -24,6 +23,7 @@ from kefu.services import evidence as evidence_svc
 from kefu.services import messages as message_svc
 from kefu.services import views
 from kefu.services.relay import relay_outbox
+from tests.builders import a_complaint, a_user, an_order, imported
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

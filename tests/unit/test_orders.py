@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from tests.builders import an_order
 
 from kefu.domain.errors import InvalidInput
 from kefu.domain.orders import LineFlag, parse_order
+from tests.builders import an_order
 
 
 def _line(**kw: Any) -> dict[str, Any]:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.builders import a_token, a_user, an_order, imported
 
 from kefu.bootstrap import App
 from kefu.web.app import create_app
+from tests.builders import a_token, a_user, an_order, imported
 
 
 @pytest.fixture

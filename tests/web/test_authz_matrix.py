@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
 from tests.builders import an_order
 
 ROLES = ["buyer", "other_buyer", "seller", "other_seller", "agent", "tech", "supervisor", "admin"]
