@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -133,6 +134,7 @@ def users_create(
     from kefu.services.users import create_user, issue_token
 
     app = _app()
+    upgrade_database(app.settings)
     try:
         user = create_user(
             app.uow(),
@@ -147,7 +149,8 @@ def users_create(
         )
     except DomainError as exc:
         _fail(exc)
-    console.print(f"created user {user.username} (id {user.id}) roles {sorted(user.roles)}")
+    roles = ", ".join(sorted(r.value for r in user.roles))
+    console.print(f"created user {user.username} (id {user.id}) roles {roles}")
     if token:
         console.print(issue_token(app.uow(), username=username, name="cli", now=app.clock.now()))
 
@@ -204,21 +207,21 @@ ORDER_COLUMNS = (
 
 
 def _csv_orders(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    # Rows of one order are consecutive; an order is complete when the number changes.
+    # An order's rows are grouped by number across the whole file (exports do not always keep
+    # them together); each line remembers its CSV row so errors can name it.
+    orders: dict[str, dict[str, Any]] = {}
+    rows: dict[str, list[int]] = {}
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        current: dict[str, Any] | None = None
-        rows: list[int] = []
-        for n, row in enumerate(reader, 2):
-            order_no = (row.get("order_no") or "").strip()
-            if current is None or order_no != current["order_no"]:
-                if current is not None:
-                    yield _rows_ref(rows), current
+        for n, row in enumerate(csv.DictReader(fh), 2):
+            order_no = (row.get("order_no") or "").strip() or f"(row {n})"
+            current = orders.get(order_no)
+            if current is None:
                 current = {k: row.get(k, "") for k in ORDER_COLUMNS}
-                current["order_no"] = order_no
+                current["order_no"] = row.get("order_no", "").strip()
                 current["lines"] = []
-                rows = []
-            rows.append(n)
+                orders[order_no] = current
+                rows[order_no] = []
+            rows[order_no].append(n)
             current["lines"].append(
                 {
                     "line_no": row.get("line_no") or len(current["lines"]) + 1,
@@ -233,12 +236,21 @@ def _csv_orders(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
                     "flags": row.get("flags", ""),
                 }
             )
-        if current is not None:
-            yield _rows_ref(rows), current
+    for order_no, order in orders.items():
+        yield "rows " + ",".join(str(r) for r in rows[order_no]), order
 
 
-def _rows_ref(rows: list[int]) -> str:
-    return f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}-{rows[-1]}"
+def _error_place(ref: str, field: str) -> str:
+    """'rows 6,9' + 'lines[1].sku' -> 'row 9: lines[1].sku' so the report names the row."""
+    match = re.match(r"lines\[(\d+)\]", field)
+    numbers = ref[5:].split(",") if ref.startswith("rows ") else []
+    if len(numbers) == 1:
+        return f"row {numbers[0]}: {field}"
+    if match:
+        index = int(match.group(1))
+        if index < len(numbers):
+            return f"row {numbers[index]}: {field}"
+    return f"{ref}: {field}"
 
 
 @orders_cli.command("import")
@@ -276,7 +288,7 @@ def orders_import(file: Path, batch: Annotated[int, typer.Option()] = 500) -> No
     for item in report.items:
         if item.status == "error":
             for e in item.errors or ():
-                console.print(f"  {item.ref}: {e.field}: {e.zh} / {e.en}")
+                console.print(f"  {_error_place(item.ref, e.field)}: {e.zh} / {e.en}")
     if report.failed:
         raise typer.Exit(1)
 
