@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
@@ -14,6 +16,21 @@ from kefu.db.people import PeopleRepo
 from kefu.db.records import RecordsRepo
 from kefu.domain.case import Case
 from kefu.services.notifications import outbox_rows_for
+
+# SQLite has one writer. Threads of this process queue on a lock instead of polling SQLite's
+# busy handler, whose growing sleeps (up to 100 ms each) made tail latency explode under load.
+_SQLITE_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> threading.RLock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    with _LOCKS_GUARD:
+        lock = _SQLITE_WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _SQLITE_WRITE_LOCKS[engine] = threading.RLock()
+        return lock
 
 
 class UnitOfWork:
@@ -28,6 +45,7 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self._engine = engine.execution_options(**{WRITE: True}) if write else engine
+        self._lock = _write_lock(engine) if write else None
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
@@ -37,6 +55,8 @@ class UnitOfWork:
         return self._conn
 
     def __enter__(self) -> UnitOfWork:
+        if self._lock is not None:
+            self._lock.acquire()
         self._conn = self._engine.connect()
         self._tx = self._conn.begin()
         conn = self._conn
@@ -62,6 +82,8 @@ class UnitOfWork:
                 self._conn.close()
             self._conn = None
             self._tx = None
+            if self._lock is not None:
+                self._lock.release()
 
     def add_case(self, case: Case) -> None:
         self.cases.add(case)

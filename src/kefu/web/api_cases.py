@@ -152,7 +152,7 @@ def list_cases(
     overdue: bool = False,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Cases the caller may see, sorted by due time, with cursor pagination and a capped count."""
     app = _app(request)
     page = views.list_cases(
@@ -173,12 +173,14 @@ def list_cases(
             limit=limit,
         ),
     )
-    return {
-        "items": [case_out(c) for c in page.items],
-        "next_cursor": page.next_cursor,
-        "count": page.count,
-        "count_is_capped": page.count_capped,
-    }
+    return JSONResponse(
+        {
+            "items": [case_out(c) for c in page.items],
+            "next_cursor": page.next_cursor,
+            "count": page.count,
+            "count_is_capped": page.count_capped,
+        }
+    )
 
 
 @router.get("/cases/{number}")

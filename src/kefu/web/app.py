@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu import __version__
 from kefu.bootstrap import App
@@ -24,6 +24,50 @@ from kefu.web.errors import domain_error_handler, http_error_handler, validation
 log = structlog.get_logger("kefu.http")
 REQUESTS = Counter("kefu_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("kefu_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class ObserveMiddleware:
+    """Request id, latency histogram and request counter as plain ASGI (no per-request tasks)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode() or uuid.uuid4().hex[:16]
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
+            LATENCY.labels(scope["method"], path).observe(elapsed)
+            if status >= 400 or elapsed > 1.0:
+                log.info(
+                    "http_request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    ms=round(elapsed * 1000, 1),
+                    request_id=request_id,
+                )
 
 
 def create_app(app: App) -> FastAPI:
@@ -42,29 +86,7 @@ def create_app(app: App) -> FastAPI:
     static = Path(__file__).parent / "static"
     api.mount("/static", StaticFiles(directory=static), name="static")
 
-    @api.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(request.method, path).observe(elapsed)
-        response.headers["x-request-id"] = request_id
-        if response.status_code >= 400 or elapsed > 1.0:
-            log.info(
-                "http_request",
-                method=request.method,
-                path=request.url.path,
-                status=response.status_code,
-                ms=round(elapsed * 1000, 1),
-                request_id=request_id,
-            )
-        return response
+    api.add_middleware(ObserveMiddleware)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
