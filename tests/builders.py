@@ -56,6 +56,7 @@ def a_user(
         teams = teams if teams is not None else ["cs"]
     rec = user_svc.create_user(
         app.uow(),
+        actor=SYSTEM_ACTOR,
         username=username,
         password=PASSWORD,
         roles=list(roles),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,40 +16,15 @@ from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App, build_app, upgrade_database
 from kefu.config import load_settings
 from kefu.db.schema import metadata
+from tests.pg import throwaway_database
 
-PG_ADMIN_URL = os.environ.get(
-    "KEFU_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 START = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
-
-
-def _pg_available() -> str | None:
-    """None when PostgreSQL answers, else the reason."""
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), connect_timeout=3):
-            return None
-    except Exception as exc:
-        return str(exc)
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    reason = _pg_available()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI=true but not reachable: {reason}")
-        pytest.skip(f"PostgreSQL not reachable: {reason}")
-    import psycopg
-
-    name = f"kefu_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = PG_ADMIN_URL.replace("+psycopg", "")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("kefu_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -138,6 +138,7 @@ def users_create(
     try:
         user = create_user(
             app.uow(),
+            actor=SYSTEM_ACTOR,
             username=username,
             password=password,
             roles=role,

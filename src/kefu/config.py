@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kefu.domain.case import DEFAULT_UPLOAD_LIMITS
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -19,13 +21,7 @@ class Settings:
     worker_interval_s: float = 2.0
     reopen_window_days: int = 15
     first_response_hours: int = 24
-    max_upload_bytes: dict[str, int] = field(
-        default_factory=lambda: {
-            "image": 10 * 1024 * 1024,
-            "application/pdf": 20 * 1024 * 1024,
-            "video": 100 * 1024 * 1024,
-        }
-    )
+    max_upload_bytes: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_UPLOAD_LIMITS))
     default_team: str = "cs"
     log_json: bool = True
 

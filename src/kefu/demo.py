@@ -9,8 +9,8 @@ from pathlib import Path
 
 from kefu.bootstrap import App
 from kefu.domain.orders import parse_order
-from kefu.domain.types import Actor, CaseKind, Channel, FeedbackType
-from kefu.domain.workflow import Action, Status
+from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Channel, FeedbackType
+from kefu.domain.workflow import Action, Status, text_param
 from kefu.services import cases as case_svc
 from kefu.services import messages as message_svc
 from kefu.services import orders as order_svc
@@ -137,6 +137,7 @@ def load_demo(app: App, *, seed: int = 20261124) -> DemoResult:
     for username, roles, shop, teams, display in PEOPLE:
         rec = user_svc.create_user(
             app.uow(),
+            actor=SYSTEM_ACTOR,
             username=username,
             password=DEMO_PASSWORD,
             roles=roles,
@@ -222,15 +223,12 @@ def load_demo(app: App, *, seed: int = 20261124) -> DemoResult:
         for action, who, extra in path:
             at += timedelta(minutes=rng.randrange(5, 90))
             who_actor = {"agent": actors["agent1"], "buyer": buyer, "seller": seller}[who]
-            key = {"decide": "decision", "seller_respond": "body", "reply": "body"}.get(
-                action, "reason"
-            )
             case = case_svc.act_on_case(
                 app.uow(),
                 actor=who_actor,
                 number=case.number,
                 action=Action(action),
-                params={key: extra} if extra else {},
+                params={text_param(Action(action)): extra} if extra else {},
                 expected_version=case.version,
                 now=at,
                 policy=app.policy,

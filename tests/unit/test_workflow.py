@@ -16,6 +16,7 @@ from kefu.domain.workflow import (
     Status,
     allowed_actions,
     resolve_transition,
+    text_param,
 )
 
 NOW = datetime(2026, 11, 24, 2, tzinfo=UTC)
@@ -196,3 +197,12 @@ def test_withdraw_is_the_buyers_alone() -> None:
     assert Action.WITHDRAW not in allowed_actions(
         CaseKind.COMPLAINT, Status.NEGOTIATING, frozenset({Role.SELLER, Role.AGENT})
     )
+
+
+@pytest.mark.parametrize("kind", list(CaseKind))
+def test_text_param_names_the_field_each_guard_asks_for(kind: CaseKind) -> None:
+    for (status, action), transition in LIFECYCLES[kind].table.items():
+        if transition.guard is None:
+            continue
+        asked = {f.field for f in transition.guard(_g(status, {}, NOW))} - {"ended_at"}
+        assert asked <= {text_param(action)}, (status, action, asked)

@@ -78,7 +78,7 @@ class OrderRepo:
         )
         return order_id, created
 
-    def get_by_no(self, order_no: str, shop_code: str = "") -> StoredOrder:
+    def get_by_no(self, order_no: str) -> StoredOrder:
         row = (
             self.conn.execute(select(orders).where(orders.c.order_no == order_no))
             .mappings()

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from kefu.db.schema import attachments, idempotency_keys, pii_access_log, timeline
 from kefu.domain.errors import NotFound
@@ -38,6 +38,19 @@ class AttachmentRecord:
     filename: str
     uploaded_by: int
     created_at: datetime
+
+
+def _attachment(r: RowMapping) -> AttachmentRecord:
+    return AttachmentRecord(
+        r["id"],
+        r["case_id"],
+        r["sha256"],
+        r["size"],
+        r["content_type"],
+        r["filename"],
+        r["uploaded_by"],
+        r["created_at"],
+    )
 
 
 class RecordsRepo:
@@ -93,8 +106,8 @@ class RecordsRepo:
         filename: str,
         uploaded_by: int,
         now: datetime,
-    ) -> int:
-        return int(
+    ) -> AttachmentRecord:
+        row = (
             self.conn.execute(
                 insert(attachments)
                 .values(
@@ -106,9 +119,12 @@ class RecordsRepo:
                     uploaded_by=uploaded_by,
                     created_at=now,
                 )
-                .returning(attachments.c.id)
-            ).scalar_one()
+                .returning(*attachments.c)
+            )
+            .mappings()
+            .one()
         )
+        return _attachment(row)
 
     def attachment(self, attachment_id: int) -> AttachmentRecord:
         r = (
@@ -118,34 +134,13 @@ class RecordsRepo:
         )
         if r is None:
             raise NotFound("附件 attachment", attachment_id)
-        return AttachmentRecord(
-            r["id"],
-            r["case_id"],
-            r["sha256"],
-            r["size"],
-            r["content_type"],
-            r["filename"],
-            r["uploaded_by"],
-            r["created_at"],
-        )
+        return _attachment(r)
 
     def attachments_for(self, case_id: int) -> list[AttachmentRecord]:
         rows = self.conn.execute(
             select(attachments).where(attachments.c.case_id == case_id).order_by(attachments.c.id)
         ).mappings()
-        return [
-            AttachmentRecord(
-                r["id"],
-                r["case_id"],
-                r["sha256"],
-                r["size"],
-                r["content_type"],
-                r["filename"],
-                r["uploaded_by"],
-                r["created_at"],
-            )
-            for r in rows
-        ]
+        return [_attachment(r) for r in rows]
 
     def idempotent_case(self, user_id: int, key: str) -> tuple[int, str] | None:
         row = self.conn.execute(

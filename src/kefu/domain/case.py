@@ -33,6 +33,12 @@ MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_DESCRIPTION = 5000
 MAX_MESSAGE = 5000
+# Evidence size limits by content type, or by its major type ("image", "video").
+DEFAULT_UPLOAD_LIMITS: dict[str, int] = {
+    "image": 10 * 1024 * 1024,
+    "application/pdf": 20 * 1024 * 1024,
+    "video": 100 * 1024 * 1024,
+}
 
 
 def case_number(local_day: str, seq: int) -> str:

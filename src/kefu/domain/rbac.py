@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from kefu.domain.errors import PermissionDenied
 from kefu.domain.types import Actor, Role
+from kefu.domain.workflow import AD, STAFF, SV, SYS, A, B, S, T
 
 
 class Permission(StrEnum):
@@ -25,33 +26,23 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
 
 
-_B, _S, _A, _T, _SV, _AD, _SYS = (
-    Role.BUYER,
-    Role.SELLER,
-    Role.AGENT,
-    Role.TECH_SUPPORT,
-    Role.SUPERVISOR,
-    Role.ADMIN,
-    Role.SYSTEM,
-)
-_EVERYONE = {_B, _S, _A, _T, _SV, _AD, _SYS}
-_STAFF = {_A, _T, _SV, _AD, _SYS}
+_EVERYONE = {B, S, A, T, SV, AD, SYS}
 
 ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
-    Permission.IMPORT_ORDERS: frozenset({_S, _AD, _SYS}),
+    Permission.IMPORT_ORDERS: frozenset({S, AD, SYS}),
     Permission.VIEW_ORDER: frozenset(_EVERYONE),
-    Permission.FILE_CASE: frozenset({_B}),
-    Permission.FILE_ON_BEHALF: frozenset({_A, _T, _SV, _AD}),
+    Permission.FILE_CASE: frozenset({B}),
+    Permission.FILE_ON_BEHALF: frozenset({A, T, SV, AD}),
     Permission.LIST_CASES: frozenset(_EVERYONE),
     Permission.VIEW_CASE: frozenset(_EVERYONE),
     Permission.POST_MESSAGE: frozenset(_EVERYONE),
-    Permission.POST_NOTE: frozenset(_STAFF),
+    Permission.POST_NOTE: STAFF,
     Permission.ADD_EVIDENCE: frozenset(_EVERYONE),
     Permission.ACT_ON_CASE: frozenset(_EVERYONE),
-    Permission.ASSIGN_CASE: frozenset({_A, _T, _SV, _AD, _SYS}),
-    Permission.SEE_ALL_CASES: frozenset({_SV, _AD, _SYS}),
-    Permission.SEE_FULL_PII: frozenset(_STAFF),
-    Permission.MANAGE_USERS: frozenset({_AD}),
+    Permission.ASSIGN_CASE: frozenset({A, T, SV, AD, SYS}),
+    Permission.SEE_ALL_CASES: frozenset({SV, AD, SYS}),
+    Permission.SEE_FULL_PII: STAFF,
+    Permission.MANAGE_USERS: frozenset({AD, SYS}),
 }
 
 

@@ -114,6 +114,23 @@ ACTION_ZH: dict[Action, str] = {
 }
 
 
+# The one free-text parameter an action takes; forms show a single text box for it.
+TEXT_PARAM: dict[Action, str] = {
+    Action.REJECT: "reason",
+    Action.REOPEN: "reason",
+    Action.DISPUTE_RESULT: "reason",
+    Action.SUSPEND: "reason",
+    Action.SELLER_RESPOND: "body",
+    Action.REPLY: "body",
+    Action.DECIDE: "decision",
+}
+
+
+def text_param(action: Action) -> str:
+    """The parameter name a free-text answer to this action goes into."""
+    return TEXT_PARAM.get(action, "reason")
+
+
 class SuspendReason(StrEnum):
     SELF_SETTLEMENT = "self_settlement"  # 双方自行和解
     COURT_OR_POLICE = "court_or_police"  # 诉讼、仲裁或报警

@@ -62,12 +62,15 @@ def add_evidence(
         )
     safe_name = (filename or "evidence").replace("/", "_").replace("\\", "_")[:255]
     with uow:
+        load_visible(uow, actor, number)  # refuse before any bytes of an unseen case are kept
+    # Written and fsynced outside the transaction, so the SQLite writer lock is never held while
+    # a large file is flushed; still before the row that references it commits, so a crash in
+    # between leaves an orphan file, never a row pointing at nothing.
+    blob = storage.put(data)
+    with uow:
         case = load_visible(uow, actor, number)
         assert case.id is not None
-        # The blob is fsynced before the row that references it commits: a crash in between
-        # leaves an orphan file, never a row pointing at nothing.
-        blob = storage.put(data)
-        attachment_id = uow.records.add_attachment(
+        record = uow.records.add_attachment(
             case_id=case.id,
             sha256=blob.sha256,
             size=blob.size,
@@ -76,36 +79,10 @@ def add_evidence(
             uploaded_by=actor.user_id,
             now=now,
         )
-        case.record_evidence(
-            actor, attachment_id, safe_name, content_type, blob.sha256, blob.size, now
-        )
+        case.record_evidence(actor, record.id, safe_name, content_type, blob.sha256, blob.size, now)
         uow.touch_case(case)
         uow.commit()
-        return uow_attachment(
-            attachment_id,
-            case.id,
-            blob.sha256,
-            blob.size,
-            content_type,
-            safe_name,
-            actor.user_id,
-            now,
-        )
-
-
-def uow_attachment(
-    attachment_id: int,
-    case_id: int,
-    sha256: str,
-    size: int,
-    content_type: str,
-    filename: str,
-    uploaded_by: int,
-    now: datetime,
-) -> AttachmentRecord:
-    return AttachmentRecord(
-        attachment_id, case_id, sha256, size, content_type, filename, uploaded_by, now
-    )
+        return record
 
 
 def read_evidence(

@@ -122,6 +122,7 @@ def import_batches(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate and import a long stream in batches; invalid items are reported, never written."""
+    rbac.require(actor, Permission.IMPORT_ORDERS)
     total = ImportReport()
     chunk: list[tuple[str, Mapping[str, Any]]] = []
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from kefu.domain.case import DEFAULT_UPLOAD_LIMITS
+
 
 @dataclass(frozen=True)
 class CasePolicy:
@@ -12,10 +14,4 @@ class CasePolicy:
     first_response: timedelta = timedelta(hours=24)
     default_team: str = "cs"
     min_description_chars: int = 10
-    max_upload_bytes: dict[str, int] = field(
-        default_factory=lambda: {
-            "image": 10 * 1024 * 1024,
-            "application/pdf": 20 * 1024 * 1024,
-            "video": 100 * 1024 * 1024,
-        }
-    )
+    max_upload_bytes: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_UPLOAD_LIMITS))

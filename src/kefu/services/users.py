@@ -7,7 +7,9 @@ from typing import Any
 
 from kefu.adapters.passwords import hash_password, new_token, token_hash, verify_password
 from kefu.db.people import UserRecord
-from kefu.domain.errors import FieldError, InvalidInput
+from kefu.domain import rbac
+from kefu.domain.errors import FieldError, InvalidInput, NotFound
+from kefu.domain.rbac import Permission
 from kefu.domain.types import Actor, Role
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -21,6 +23,7 @@ TEAM_NAMES = {
 def create_user(
     uow: UnitOfWork,
     *,
+    actor: Actor,
     username: str,
     password: str,
     roles: list[str],
@@ -33,6 +36,7 @@ def create_user(
     now: datetime,
 ) -> UserRecord:
     """Create a user with roles, optional shop (sellers), teams (staff) and buyer reference."""
+    rbac.require(actor, Permission.MANAGE_USERS)
     errors: list[FieldError] = []
     try:
         parsed = frozenset(Role(r) for r in roles)
@@ -118,7 +122,7 @@ def actor_for_user_id(uow: UnitOfWork, user_id: int) -> Actor | None:
     with uow:
         try:
             user = uow.people.user_by_id(user_id)
-        except Exception:
+        except NotFound:  # a deleted user simply has no session
             return None
     return user.actor() if user.is_active else None
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from kefu.bootstrap import App
 from kefu.db.records import AttachmentRecord, TimelineEntry
@@ -197,7 +199,7 @@ def get_case(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     )
     out.update(
         {
-            "order": _jsonable(view.order),
+            "order": view.order,
             "seller": view.shop,
             "masked": view.masked,
             "attachments": [attachment_out(number, a) for a in view.attachments],
@@ -205,10 +207,6 @@ def get_case(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
         }
     )
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda v: v.isoformat())) if value else value
 
 
 @router.get("/cases/{number}/timeline")
@@ -252,8 +250,6 @@ async def upload_evidence(
                 )
             ]
         )
-    from starlette.concurrency import run_in_threadpool
-
     record = await run_in_threadpool(
         evidence_svc.add_evidence,
         app.uow(),
@@ -280,17 +276,11 @@ def download_evidence(
         data,
         media_type=record.content_type,
         headers={
-            "Content-Disposition": "attachment; filename*=UTF-8''" + _quote(record.filename),
+            "Content-Disposition": "attachment; filename*=UTF-8''" + quote(record.filename),
             "X-Content-Type-Options": "nosniff",
             "ETag": f'"{record.sha256}"',
         },
     )
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 @router.post("/cases/{number}/actions/{action}")

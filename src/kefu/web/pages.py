@@ -9,11 +9,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from kefu.bootstrap import App
 from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound
+from kefu.domain.orders import SHANGHAI
 from kefu.domain.types import Actor, CaseKind, Channel, FeedbackType
-from kefu.domain.workflow import ACTION_ZH, STATUS_ZH, Action
+from kefu.domain.workflow import ACTION_ZH, STATUS_ZH, TEXT_PARAM, Action, text_param
 from kefu.services import cases as case_svc
 from kefu.services import evidence as evidence_svc
 from kefu.services import messages as message_svc
@@ -34,9 +36,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(STATUS_ZH=STATUS_ZH, ACTION_ZH=ACTION_ZH)
 templates.env.filters["yuan"] = lambda fen: f"¥{fen // 100}.{fen % 100:02d}"
 templates.env.filters["local"] = lambda dt: (
-    dt.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
-    if dt
-    else "—"
+    dt.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if dt else "—"
 )
 
 
@@ -245,15 +245,7 @@ def _detail(
         view=view,
         case=view.case,
         errors=errors,
-        needs={
-            "reject": "reason",
-            "reopen": "reason",
-            "dispute_result": "reason",
-            "suspend": "reason",
-            "seller_respond": "body",
-            "reply": "body",
-            "decide": "decision",
-        },
+        needs={a.value: name for a, name in TEXT_PARAM.items()},
     )
 
 
@@ -281,15 +273,12 @@ def act(
     try:
         _require_csrf(app, request, csrf)
         parsed = Action(action)
-        key = {"decide": "decision", "seller_respond": "body", "reply": "body"}.get(
-            action, "reason"
-        )
         case_svc.act_on_case(
             app.uow(),
             actor=actor,
             number=number,
             action=parsed,
-            params={key: text} if text else {},
+            params={text_param(parsed): text} if text else {},
             expected_version=version,
             now=app.clock.now(),
             policy=app.policy,
@@ -325,8 +314,6 @@ def message(
 async def evidence(
     request: Request, number: str, csrf: Annotated[str, Form()], file: Annotated[UploadFile, File()]
 ) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
     actor = await run_in_threadpool(optional_actor, request)
     if actor is None:
         return _login_redirect(request)
