@@ -258,3 +258,6 @@ pii_access_log = Table(
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_pii_access_case", "case_id", "at"),
 )
+
+# Each later capability keeps its tables beside this file, registered on the same metadata.
+from kefu.db import schema_channels, schema_deadlines, schema_intake  # noqa: E402, F401
