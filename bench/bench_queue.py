@@ -8,7 +8,7 @@ sequential requests (warm-up, then --requests timed ones):
   kefu  GET /api/v1/cases?open=true&team=cs&limit=50 (agent-cs-1's token: team scope + RBAC,
         masking, JSON shaping) through `kefu serve --no-worker`;
   bare  bench/bare.py GET /queue: the very SQL kefu's CaseRepo.page + count_capped emit
-        (captured from the repository and compiled for SQLite), raw sqlite3, rows as JSON;
+        (captured at the driver from the repository), raw sqlite3, rows as JSON;
   sql   the same two statements through raw sqlite3 in this process (no HTTP).
 Also prints EXPLAIN QUERY PLAN for both statements and flags a sort that does not use an index.
 Target: kefu p99 <= 3 x bare p99 at 1M cases.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy import event
 
 from bench.generate import generate
 from bench.loadgen import LoadResult, pct, request_bytes, run_load
@@ -33,6 +33,7 @@ from bench.servers import running, start_bare, start_kefu
 from kefu.bootstrap import build_app
 from kefu.config import load_settings
 from kefu.db.cases import CaseFilter, CaseRepo
+from kefu.db.engine import make_engine
 from kefu.services import users as user_svc
 from kefu.services.views import COUNT_CAP
 
@@ -40,33 +41,9 @@ AGENT = "agent-cs-1"
 PATH = "/api/v1/cases?open=true&team=cs&limit=50"
 
 
-class _Recorder:
-    """Stands in for a Connection: keeps the statements the repository would execute."""
-
-    def __init__(self) -> None:
-        self.statements: list[Any] = []
-
-    def execute(self, stmt: Any) -> _Recorder:
-        self.statements.append(stmt)
-        return self
-
-    def mappings(self) -> list[Any]:
-        return []
-
-    def scalar_one(self) -> int:
-        return 0
-
-
-def compile_sqlite(stmt: Any) -> tuple[str, list[Any]]:
-    compiled = stmt.compile(
-        dialect=sqlite_dialect.dialect(), compile_kwargs={"render_postcompile": True}
-    )
-    params = compiled.construct_params()
-    return str(compiled), [params[name] for name in compiled.positiontup or []]
-
-
 def queue_spec(db: Path, agent: str = AGENT, team: str = "cs") -> dict[str, Any]:
-    """The SQL kefu runs for this agent's page 1 (same filter list_cases builds)."""
+    """The SQL kefu runs for this agent's page 1 (same filter list_cases builds), captured as
+    the driver receives it from CaseRepo.page and count_capped on a real connection."""
     conn = sqlite3.connect(db)
     team_id = conn.execute("SELECT id FROM teams WHERE code = ?", (team,)).fetchone()[0]
     user_id = conn.execute("SELECT id FROM users WHERE username = ?", (agent,)).fetchone()[0]
@@ -78,12 +55,20 @@ def queue_spec(db: Path, agent: str = AGENT, team: str = "cs") -> dict[str, Any]
     )
     conn.close()
     f = CaseFilter(team_id=team_id, open_only=True, scope_team_ids=team_ids, scope_user_id=user_id)
-    rec = _Recorder()
-    repo = CaseRepo(rec)  # type: ignore[arg-type]
-    repo.page(f, after=None, limit=50 + 1)
-    repo.count_capped(f, COUNT_CAP + 1)
-    page_sql, page_params = compile_sqlite(rec.statements[0])
-    count_sql, count_params = compile_sqlite(rec.statements[1])
+    engine = make_engine(f"sqlite:///{db}")
+    seen: list[tuple[str, list[Any]]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, list(params)))
+
+    with engine.connect() as c:
+        repo = CaseRepo(c)
+        repo.page(f, after=None, limit=50 + 1)
+        repo.count_capped(f, COUNT_CAP + 1)
+    engine.dispose()
+    (page_sql, page_params), (count_sql, count_params) = seen
     return {
         "page_sql": page_sql,
         "page_params": page_params,

@@ -99,3 +99,17 @@ def test_import_file_answer_close(client: TestClient, headers: dict[str, dict[st
         "closed",
     ]
     assert timeline["items"][4]["body"].startswith("您好，支持退货退款")
+
+
+def test_case_answers_match_the_documented_case_schema(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    from kefu.web.schemas import CaseOut
+
+    body = {**COMPLAINT, "order_no": "DD0001"}
+    created = client.post("/api/v1/cases", headers=headers["buyer"], json=body).json()
+    listed = client.get("/api/v1/cases", headers=headers["buyer"]).json()["items"][0]
+    for answer in (created, listed):
+        assert set(answer) == set(CaseOut.model_fields)
+        assert CaseOut.model_validate(answer).model_dump(mode="json") == answer
+    assert created["created_at"].endswith("Z")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.sql import Executable
 
 from kefu.db.schema import case_counters, cases
 from kefu.db.types import NO_DEADLINE
@@ -84,6 +84,35 @@ def row_to_case(row: RowMapping) -> Case:
     )
 
 
+# Statements built once: building one per call (`.values(**row)`) cost ~5x the execution itself
+# on the intake path, because SQLAlchemy derives a cache key from every bound value's clause.
+_INSERT = insert(cases).returning(cases.c.id)
+# UPDATEs take their SET columns from the parameter keys; "b_"-names are the WHERE clause.
+_SAVE = update(cases).where(
+    cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
+)
+_TOUCH = update(cases).where(cases.c.id == bindparam("b_id"))
+_BY_ID = select(cases).where(cases.c.id == bindparam("b_id"))
+_BY_NUMBER = select(cases).where(cases.c.number == bindparam("b_number"))
+_VERSION = select(cases.c.version).where(cases.c.id == bindparam("b_id"))
+
+
+def _counter_upsert(dialect: str) -> Executable:
+    ins = (
+        postgresql.insert(case_counters)
+        if dialect == "postgresql"
+        else sqlite.insert(case_counters)
+    )
+    return (
+        ins.values(day=bindparam("b_day"), last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": case_counters.c["last"] + 1})
+        .returning(case_counters.c["last"])
+    )
+
+
+_COUNTER_UPSERT = {name: _counter_upsert(name) for name in ("sqlite", "postgresql")}
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     """Queue filters; None means "any". Scope limits what the caller may see at all."""
@@ -109,34 +138,21 @@ class CaseRepo:
 
     def next_number_seq(self, day: str) -> int:
         """Reserve the next daily sequence number (one row per day, upserted atomically)."""
-        dialect = self.conn.dialect.name
-        ins = (
-            postgresql.insert(case_counters)
-            if dialect == "postgresql"
-            else sqlite.insert(case_counters)
-        )
-        stmt = (
-            ins.values(day=day, last=1)
-            .on_conflict_do_update(
-                index_elements=["day"], set_={"last": case_counters.c["last"] + 1}
-            )
-            .returning(case_counters.c["last"])
-        )
-        return int(self.conn.execute(stmt).scalar_one())
+        stmt = _COUNTER_UPSERT[self.conn.dialect.name]
+        return int(self.conn.execute(stmt, {"b_day": day}).scalar_one())
 
     def add(self, case: Case) -> int:
-        result = self.conn.execute(insert(cases).values(**_to_row(case)).returning(cases.c.id))
-        case.id = int(result.scalar_one())
+        case.id = int(self.conn.execute(_INSERT, _to_row(case)).scalar_one())
         return case.id
 
     def get(self, case_id: int) -> Case:
-        row = self.conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+        row = self.conn.execute(_BY_ID, {"b_id": case_id}).mappings().first()
         if row is None:
             raise NotFound("案件 case", case_id)
         return row_to_case(row)
 
     def get_by_number(self, number: str) -> Case:
-        row = self.conn.execute(select(cases).where(cases.c.number == number)).mappings().first()
+        row = self.conn.execute(_BY_NUMBER, {"b_number": number}).mappings().first()
         if row is None:
             raise NotFound("案件 case", number)
         return row_to_case(row)
@@ -145,16 +161,10 @@ class CaseRepo:
         """Write the case if nobody changed it since `expected_version`; bump the version."""
         assert case.id is not None
         values = _to_row(case)
-        values["version"] = expected_version + 1
-        result = self.conn.execute(
-            update(cases)
-            .where(cases.c.id == case.id, cases.c.version == expected_version)
-            .values(**values)
-        )
+        values.update(version=expected_version + 1, b_id=case.id, b_expected=expected_version)
+        result = self.conn.execute(_SAVE, values)
         if result.rowcount != 1:
-            actual = self.conn.execute(
-                select(cases.c.version).where(cases.c.id == case.id)
-            ).scalar_one()
+            actual = self.conn.execute(_VERSION, {"b_id": case.id}).scalar_one()
             raise VersionConflict(expected_version, int(actual))
         case.version = expected_version + 1
 
@@ -162,9 +172,12 @@ class CaseRepo:
         """Update activity times only; appends (messages, evidence) never conflict."""
         assert case.id is not None
         self.conn.execute(
-            update(cases)
-            .where(cases.c.id == case.id)
-            .values(updated_at=case.updated_at, first_response_at=case.first_response_at)
+            _TOUCH,
+            {
+                "b_id": case.id,
+                "updated_at": case.updated_at,
+                "first_response_at": case.first_response_at,
+            },
         )
 
     def open_for_order(self, order_id: int, buyer_id: int) -> list[Case]:
@@ -181,50 +194,91 @@ class CaseRepo:
         )
         return [row_to_case(r) for r in rows]
 
-    def page(self, f: CaseFilter, *, after: tuple[datetime, int] | None, limit: int) -> list[Case]:
-        """One page sorted by (due_at, id), starting after the keyset cursor."""
-        stmt = select(cases).where(*self._conditions(f))
+    def page(
+        self, f: CaseFilter, *, after: tuple[datetime, int] | None, limit: int
+    ) -> list[RowMapping]:
+        """One page of raw rows sorted by (due_at, id), starting after the keyset cursor.
+
+        Rows, not Case aggregates: a queue page only displays, and building 50 aggregates cost
+        several times the query itself."""
+        shape = _shape(f, after is not None)
+        stmt = _PAGES.get(shape)
+        if stmt is None:
+            stmt = _PAGES[shape] = _page_statement(f, after is not None)
+        params = _params(f)
         if after is not None:
-            due, last_id = after
-            stmt = stmt.where(
-                or_(cases.c.due_at > due, and_(cases.c.due_at == due, cases.c.id > last_id))
-            )
-        stmt = stmt.order_by(cases.c.due_at, cases.c.id).limit(limit)
-        return [row_to_case(r) for r in self.conn.execute(stmt).mappings()]
+            params["f_after_due"], params["f_after_id"] = after
+        params["f_limit"] = limit
+        return list(self.conn.execute(stmt, params).mappings().all())
 
     def count_capped(self, f: CaseFilter, cap: int) -> int:
         """Exact count up to `cap`; an exact COUNT(*) over a million rows is the slow part."""
-        inner = select(cases.c.id).where(*self._conditions(f)).limit(cap).subquery()
-        return int(self.conn.execute(select(func.count()).select_from(inner)).scalar_one())
+        shape = _shape(f, False)
+        stmt = _COUNTS.get(shape)
+        if stmt is None:
+            inner = select(cases.c.id).where(*_conditions(f)).limit(bindparam("f_cap")).subquery()
+            stmt = _COUNTS[shape] = select(func.count()).select_from(inner)
+        return int(self.conn.execute(stmt, {**_params(f), "f_cap": cap}).scalar_one())
 
-    @staticmethod
-    def _conditions(f: CaseFilter) -> Sequence[Any]:
-        c = cases.c
-        conds: list[Any] = []
-        for column, value in (
-            (c.status, f.status),
-            (c.kind, f.kind),
-            (c.category, f.category),
-            (c.priority, f.priority),
-            (c.team_id, f.team_id),
-            (c.assignee_id, f.assignee_id),
-            (c.shop_id, f.shop_id),
-        ):
-            if value is not None:
-                conds.append(column == value)
-        if f.open_only is not None:
-            conds.append(c.is_open.is_(f.open_only))
-        if f.overdue_at is not None:
-            conds.extend([c.is_open.is_(True), c.due_at < f.overdue_at])
-        if f.scope_buyer_id is not None:
-            conds.append(c.buyer_id == f.scope_buyer_id)
-        if f.scope_shop_id is not None:
-            conds.append(c.shop_id == f.scope_shop_id)
-        if f.scope_team_ids is not None:
-            conds.append(
-                or_(
-                    c.team_id.in_(f.scope_team_ids) if f.scope_team_ids else False,
-                    c.assignee_id == f.scope_user_id,
-                )
-            )
-        return conds
+
+# Queue statements are built once per filter *shape* (which filters are set) with bound values,
+# then reused: building and cache-keying a fresh statement per page cost more than running it.
+_EQUALS = ("status", "kind", "category", "priority", "team_id", "assignee_id", "shop_id")
+_PAGES: dict[tuple[object, ...], Select[Any]] = {}
+_COUNTS: dict[tuple[object, ...], Select[Any]] = {}
+
+
+def _shape(f: CaseFilter, keyset: bool) -> tuple[object, ...]:
+    return (
+        tuple(name for name in _EQUALS if getattr(f, name) is not None),
+        f.open_only,
+        f.overdue_at is not None,
+        f.scope_buyer_id is not None,
+        f.scope_shop_id is not None,
+        None if f.scope_team_ids is None else bool(f.scope_team_ids),
+        keyset,
+    )
+
+
+def _params(f: CaseFilter) -> dict[str, Any]:
+    params: dict[str, Any] = {f"f_{name}": getattr(f, name) for name in _EQUALS}
+    params.update(
+        f_overdue=f.overdue_at,
+        f_buyer=f.scope_buyer_id,
+        f_shop=f.scope_shop_id,
+        f_teams=list(f.scope_team_ids or ()),
+        f_user=f.scope_user_id,
+    )
+    return params
+
+
+def _conditions(f: CaseFilter) -> list[Any]:
+    c = cases.c
+    conds: list[Any] = [
+        c[name] == bindparam(f"f_{name}") for name in _EQUALS if getattr(f, name) is not None
+    ]
+    if f.open_only is not None:
+        conds.append(c.is_open.is_(f.open_only))
+    if f.overdue_at is not None:
+        conds.extend([c.is_open.is_(True), c.due_at < bindparam("f_overdue")])
+    if f.scope_buyer_id is not None:
+        conds.append(c.buyer_id == bindparam("f_buyer"))
+    if f.scope_shop_id is not None:
+        conds.append(c.shop_id == bindparam("f_shop"))
+    if f.scope_team_ids is not None:
+        in_team = (
+            c.team_id.in_(bindparam("f_teams", expanding=True)) if f.scope_team_ids else false()
+        )
+        conds.append(or_(in_team, c.assignee_id == bindparam("f_user")))
+    return conds
+
+
+def _page_statement(f: CaseFilter, keyset: bool) -> Select[Any]:
+    c = cases.c
+    stmt = select(cases).where(*_conditions(f))
+    if keyset:
+        due = bindparam("f_after_due", type_=c.due_at.type)
+        stmt = stmt.where(
+            or_(c.due_at > due, and_(c.due_at == due, c.id > bindparam("f_after_id")))
+        )
+    return stmt.order_by(c.due_at, c.id).limit(bindparam("f_limit"))

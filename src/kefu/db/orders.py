@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from kefu.db.schema import order_lines, orders
@@ -18,6 +18,15 @@ class StoredOrder:
     id: int
     shop_id: int
     order: Order
+
+
+_BY_NO = select(orders).where(orders.c.order_no == bindparam("b_no"))
+_BY_ID = select(orders).where(orders.c.id == bindparam("b_id"))
+_LINES = (
+    select(order_lines)
+    .where(order_lines.c.order_id == bindparam("b_order"))
+    .order_by(order_lines.c.line_no)
+)
 
 
 class OrderRepo:
@@ -79,11 +88,7 @@ class OrderRepo:
         return order_id, created
 
     def get_by_no(self, order_no: str) -> StoredOrder:
-        row = (
-            self.conn.execute(select(orders).where(orders.c.order_no == order_no))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_BY_NO, {"b_no": order_no}).mappings().first()
         if row is None:
             raise NotFound("订单 order", order_no)
         return self._load(row)
@@ -101,21 +106,13 @@ class OrderRepo:
         return [self._load(r) for r in rows.all()]
 
     def get(self, order_id: int) -> StoredOrder:
-        row = self.conn.execute(select(orders).where(orders.c.id == order_id)).mappings().first()
+        row = self.conn.execute(_BY_ID, {"b_id": order_id}).mappings().first()
         if row is None:
             raise NotFound("订单 order", order_id)
         return self._load(row)
 
     def _load(self, r: RowMapping) -> StoredOrder:
-        line_rows = (
-            self.conn.execute(
-                select(order_lines)
-                .where(order_lines.c.order_id == r["id"])
-                .order_by(order_lines.c.line_no)
-            )
-            .mappings()
-            .all()
-        )
+        line_rows = self.conn.execute(_LINES, {"b_order": r["id"]}).mappings().all()
         lines = tuple(
             OrderLine(
                 lr["line_no"],

@@ -22,20 +22,24 @@ class OutboxRow:
     attempts: int
 
 
+_ADD = insert(outbox)
+
+
 class OutboxRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, topic: str, case_id: int | None, payload: dict[str, Any], now: datetime) -> None:
         self.conn.execute(
-            insert(outbox).values(
-                topic=topic,
-                case_id=case_id,
-                payload=payload,
-                created_at=now,
-                available_at=now,
-                attempts=0,
-            )
+            _ADD,
+            {
+                "topic": topic,
+                "case_id": case_id,
+                "payload": payload,
+                "created_at": now,
+                "available_at": now,
+                "attempts": 0,
+            },
         )
 
     def claim(

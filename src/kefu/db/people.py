@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from kefu.db.schema import api_tokens, shops, team_members, teams, users
@@ -43,16 +43,25 @@ class ShopRecord:
     phone: str
 
 
+_TEAMS_OF = select(team_members.c.team_id).where(team_members.c.user_id == bindparam("b_user"))
+_USER_BY_ID = select(users).where(users.c.id == bindparam("b_id"))
+_USER_BY_NAME = select(users).where(users.c.username == bindparam("b_name"))
+_USER_BY_BUYER = select(users).where(users.c.buyer_ref == bindparam("b_ref"))
+_USER_BY_TOKEN = (
+    select(users)
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(api_tokens.c.token_hash == bindparam("b_hash"), api_tokens.c.revoked_at.is_(None))
+)
+_TEAM_BY_CODE = select(teams.c.id).where(teams.c.code == bindparam("b_code"))
+
+
 class PeopleRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def _user(self, row: RowMapping) -> UserRecord:
         team_ids = frozenset(
-            int(t)
-            for t in self.conn.execute(
-                select(team_members.c.team_id).where(team_members.c.user_id == row["id"])
-            ).scalars()
+            int(t) for t in self.conn.execute(_TEAMS_OF, {"b_user": row["id"]}).scalars()
         )
         return UserRecord(
             int(row["id"]),
@@ -69,35 +78,21 @@ class PeopleRepo:
         )
 
     def user_by_id(self, user_id: int) -> UserRecord:
-        row = self.conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+        row = self.conn.execute(_USER_BY_ID, {"b_id": user_id}).mappings().first()
         if row is None:
             raise NotFound("用户 user", user_id)
         return self._user(row)
 
     def user_by_username(self, username: str) -> UserRecord | None:
-        row = (
-            self.conn.execute(select(users).where(users.c.username == username)).mappings().first()
-        )
+        row = self.conn.execute(_USER_BY_NAME, {"b_name": username}).mappings().first()
         return self._user(row) if row else None
 
     def user_by_buyer_ref(self, buyer_ref: str) -> UserRecord | None:
-        row = (
-            self.conn.execute(select(users).where(users.c.buyer_ref == buyer_ref))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_USER_BY_BUYER, {"b_ref": buyer_ref}).mappings().first()
         return self._user(row) if row else None
 
     def user_by_token_hash(self, token_hash: str) -> UserRecord | None:
-        row = (
-            self.conn.execute(
-                select(users)
-                .join(api_tokens, api_tokens.c.user_id == users.c.id)
-                .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
-            )
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_USER_BY_TOKEN, {"b_hash": token_hash}).mappings().first()
         return self._user(row) if row else None
 
     def add_user(
@@ -147,7 +142,7 @@ class PeopleRepo:
             self.conn.execute(insert(team_members).values(user_id=user_id, team_id=team_id))
 
     def team_by_code(self, code: str) -> int | None:
-        found = self.conn.execute(select(teams.c.id).where(teams.c.code == code)).scalar()
+        found = self.conn.execute(_TEAM_BY_CODE, {"b_code": code}).scalar()
         return int(found) if found is not None else None
 
     def team_codes(self) -> dict[int, str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from kefu.db.schema import attachments, idempotency_keys, pii_access_log, timeline
@@ -53,6 +53,14 @@ def _attachment(r: RowMapping) -> AttachmentRecord:
     )
 
 
+_APPEND_EVENTS = insert(timeline)
+_IDEMPOTENT_CASE = select(idempotency_keys.c.case_id, idempotency_keys.c.request_hash).where(
+    idempotency_keys.c.user_id == bindparam("b_user"), idempotency_keys.c.key == bindparam("b_key")
+)
+_REMEMBER_KEY = insert(idempotency_keys)
+_LOG_PII = insert(pii_access_log)
+
+
 class RecordsRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -72,7 +80,7 @@ class RecordsRepo:
             for e in events
         ]
         if rows:
-            self.conn.execute(insert(timeline), rows)
+            self.conn.execute(_APPEND_EVENTS, rows)
 
     def timeline(
         self, case_id: int, *, include_internal: bool, after_id: int = 0, limit: int = 500
@@ -143,20 +151,21 @@ class RecordsRepo:
         return [_attachment(r) for r in rows]
 
     def idempotent_case(self, user_id: int, key: str) -> tuple[int, str] | None:
-        row = self.conn.execute(
-            select(idempotency_keys.c.case_id, idempotency_keys.c.request_hash).where(
-                idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
-            )
-        ).first()
+        row = self.conn.execute(_IDEMPOTENT_CASE, {"b_user": user_id, "b_key": key}).first()
         return (int(row.case_id), row.request_hash) if row else None
 
     def remember_idempotency(
         self, user_id: int, key: str, request_hash: str, case_id: int, now: datetime
     ) -> None:
         self.conn.execute(
-            insert(idempotency_keys).values(
-                user_id=user_id, key=key, request_hash=request_hash, case_id=case_id, created_at=now
-            )
+            _REMEMBER_KEY,
+            {
+                "user_id": user_id,
+                "key": key,
+                "request_hash": request_hash,
+                "case_id": case_id,
+                "created_at": now,
+            },
         )
 
     def log_pii_access(
@@ -170,14 +179,15 @@ class RecordsRepo:
         now: datetime,
     ) -> None:
         self.conn.execute(
-            insert(pii_access_log).values(
-                actor_id=actor_id,
-                case_id=case_id,
-                order_id=order_id,
-                fields=fields,
-                purpose=purpose,
-                at=now,
-            )
+            _LOG_PII,
+            {
+                "actor_id": actor_id,
+                "case_id": case_id,
+                "order_id": order_id,
+                "fields": fields,
+                "purpose": purpose,
+                "at": now,
+            },
         )
 
     def pii_accesses(self, case_id: int) -> list[dict[str, Any]]:

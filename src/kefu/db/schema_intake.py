@@ -1,4 +1,4 @@
-"""Tables for screening verdicts, duplicate band keys, buyer flags, overrides, full-text index (issue 3); registered on the shared metadata."""
+"""Tables for screening: verdicts, duplicate band keys, buyer flags, overrides, search index."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -101,9 +102,65 @@ class ListQuery:
     limit: int = 50
 
 
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One queue row as displayed: enum values as their strings, contact details as seen."""
+
+    id: int
+    number: str
+    kind: str
+    feedback_type: str | None
+    channel: str
+    category: str
+    priority: str
+    status: str
+    version: int
+    subject: str
+    description: str
+    order_no: str | None
+    line_nos: tuple[int, ...]
+    assignee_id: int | None
+    contact_phone: str
+    contact_email: str
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    first_response_at: datetime | None
+    ended_at: datetime | None
+    reject_reason: str
+
+
+def _queue_item(r: Mapping[Any, Any], *, masked: bool) -> QueueItem:
+    phone, email, due = r["contact_phone"], r["contact_email"], r["due_at"]
+    return QueueItem(
+        r["id"],
+        r["number"],
+        r["kind"],
+        r["feedback_type"],
+        r["channel"],
+        r["category"],
+        r["priority"],
+        r["status"],
+        r["version"],
+        r["subject"],
+        r["description"],
+        r["order_no"],
+        tuple(int(n) for n in r["line_nos"].split(",") if n),
+        r["assignee_id"],
+        rbac.mask_phone(phone) if masked else phone,
+        rbac.mask_email(email) if masked and email else email,
+        r["created_at"],
+        r["updated_at"],
+        None if due == NO_DEADLINE else due,
+        r["first_response_at"],
+        r["ended_at"],
+        r["reject_reason"],
+    )
+
+
 @dataclass(frozen=True)
 class CasePage:
-    items: list[Case]
+    items: list[QueueItem]
     next_cursor: str | None
     count: int
     count_capped: bool = field(default=False)
@@ -163,24 +220,15 @@ def list_cases(uow: UnitOfWork, *, actor: Actor, query: ListQuery, now: datetime
             **scope,
         )
         after = decode_cursor(query.cursor) if query.cursor else None
-        items = uow.cases.page(f, after=after, limit=query.limit + 1)
+        rows = uow.cases.page(f, after=after, limit=query.limit + 1)
         next_cursor = None
-        if len(items) > query.limit:
-            items = items[: query.limit]
-            last = items[-1]
-            assert last.id is not None
-            next_cursor = encode_cursor(last.due_at or NO_DEADLINE, last.id)
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            next_cursor = encode_cursor(rows[-1]["due_at"], rows[-1]["id"])
         count = uow.cases.count_capped(f, COUNT_CAP + 1)
-        items = [
-            c
-            if rbac.sees_full_pii(actor, buyer_id=c.buyer_id)
-            else replace(
-                c,
-                contact_phone=rbac.mask_phone(c.contact_phone),
-                contact_email=rbac.mask_email(c.contact_email) if c.contact_email else "",
-            )
-            for c in items
-        ]
+        # Queues never need a buyer's contact details: everyone but the buyer sees them masked
+        # here, and staff reveal them by opening the case, which records the access (PIPL).
+        items = [_queue_item(r, masked=r["buyer_id"] != actor.user_id) for r in rows]
         return CasePage(items, next_cursor, min(count, COUNT_CAP), count > COUNT_CAP)
 
 

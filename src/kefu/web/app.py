@@ -19,7 +19,9 @@ from kefu import __version__
 from kefu.bootstrap import App
 from kefu.domain.errors import DomainError
 from kefu.web import api_cases, api_orders, pages
+from kefu.web.auth import TokenCache
 from kefu.web.errors import domain_error_handler, http_error_handler, validation_error_handler
+from kefu.web.responses import FastJSONResponse
 
 log = structlog.get_logger("kefu.http")
 REQUESTS = Counter("kefu_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -75,8 +77,10 @@ def create_app(app: App) -> FastAPI:
         title="kefu 客服 API",
         version=__version__,
         description="售后与投诉处理 · after-sales and complaint handling",
+        default_response_class=FastJSONResponse,
     )
     api.state.kefu = app
+    api.state.token_cache = TokenCache()
     api.add_exception_handler(DomainError, domain_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
     api.add_exception_handler(StarletteHTTPException, http_error_handler)
