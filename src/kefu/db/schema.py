@@ -260,4 +260,9 @@ pii_access_log = Table(
 )
 
 # Each later capability keeps its tables beside this file, registered on the same metadata.
-from kefu.db import schema_channels, schema_deadlines, schema_intake  # noqa: E402, F401
+from kefu.db import (  # noqa: E402, F401
+    schema_channels,
+    schema_deadlines,
+    schema_intake,
+    schema_search,
+)
