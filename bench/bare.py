@@ -6,6 +6,8 @@
   file kefu uses (WAL, synchronous=NORMAL, one transaction per request), answer 201 + JSON.
 - GET /queue: the exact SQL kefu's CaseRepo.page and count_capped run for a page (compiled by
   bench.bench_queue and handed over in BENCH_QUEUE as JSON), through raw sqlite3, rows as JSON.
+- GET /search: the exact SQL kefu's SearchRepo.search runs for one search page (compiled by
+  bench.bench_search and handed over in BENCH_SEARCH as JSON), through raw sqlite3, rows as JSON.
 - GET /ping: nothing at all.
 - `fastapi_app` (reference only, not the target baseline): the same insert as a FastAPI `def`
   endpoint with a Pydantic body model, i.e. what the framework costs before kefu does anything.
@@ -93,6 +95,23 @@ async def queue(request: Request) -> Response:
     return JSONResponse(run_queue(_db(), _queue_spec))
 
 
+def run_search(conn: sqlite3.Connection, spec: dict[str, Any]) -> dict[str, Any]:
+    """One search page with the SQL and parameters kefu's SearchRepo would send."""
+    cur = conn.execute(spec["sql"], spec["params"])
+    names = [d[0] for d in cur.description]
+    return {"items": [dict(zip(names, row, strict=True)) for row in cur.fetchall()]}
+
+
+_search_spec: dict[str, Any] | None = None
+
+
+async def search(request: Request) -> Response:
+    global _search_spec
+    if _search_spec is None:
+        _search_spec = json.loads(os.environ["BENCH_SEARCH"])
+    return JSONResponse(run_search(_db(), _search_spec))
+
+
 async def ping(request: Request) -> Response:
     return PlainTextResponse("ok")
 
@@ -101,6 +120,7 @@ app = Starlette(
     routes=[
         Route("/insert", insert, methods=["POST"]),
         Route("/queue", queue),
+        Route("/search", search),
         Route("/ping", ping),
     ]
 )

@@ -17,6 +17,9 @@ What it writes (all rows look like the ones the services write):
 - Case numbers KF + yyyymmdd (Asia/Shanghai, from created_at) + 6-digit daily sequence, and the
   case_counters rows that make later intake continue each day's sequence.
 - Timeline: a 'filed' row per case and a 'status_changed' row for every case that moved on.
+- Search documents (`--with-search`, the default): one `case_search` row per case built by
+  kefu.services.search.index_terms, then the FTS5 index rebuilt in one pass (its sync triggers
+  are dropped during the load and recreated from their own DDL, like the indexes).
 
 Speed: secondary indexes are dropped during the load and rebuilt after it (same DDL, read back
 from sqlite_master), rows go in 20 000 at a time, synchronous=OFF only while loading.
@@ -166,6 +169,7 @@ def generate(
     *,
     now: datetime | None = None,
     log: Callable[[str], None] = print,
+    with_search: bool = True,
 ) -> GenStats:
     """Migrate the database at db_url and load n cases plus the people and orders they need."""
     path = sqlite_path(db_url)
@@ -204,6 +208,12 @@ def generate(
         t0 = time.perf_counter()
         timeline_rows = _cases(conn, rng, n, now_s, texts, people, orders, log)
         seconds["cases+timeline"] = time.perf_counter() - t0
+
+        if with_search:
+            t0 = time.perf_counter()
+            build_search_index(conn, log)
+            seconds["search"] = time.perf_counter() - t0
+            log(f"  search index built ({seconds['search']:.1f} s)")
 
         t0 = time.perf_counter()
         for _name, sql in indexes:
@@ -557,6 +567,40 @@ def _cases(
     return timeline_count
 
 
+def build_search_index(conn: sqlite3.Connection, log: Callable[[str], None] = print) -> None:
+    """One case_search row per case (the terms kefu's own index_terms builds), then the FTS5
+    index in one 'rebuild' pass instead of one trigger-driven insert per row. Replaces any
+    existing documents, so it also indexes a database generated without search."""
+    from kefu.services.search import join_terms, key_terms, text_terms
+
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name='case_search'"
+    ).fetchall()
+    for name, _sql in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute("DELETE FROM case_search")
+    # The generated texts repeat (a few thousand distinct lines): tokenise each text once.
+    text_cache: dict[tuple[str, str], list[str]] = {}
+    source = conn.cursor()
+    source.execute("SELECT id, subject, description, number, order_no FROM cases ORDER BY id")
+    done = 0
+    while rows := source.fetchmany(BATCH * 5):
+        docs = []
+        for case_id, subject, description, number, order_no in rows:
+            text = text_cache.get((subject, description))
+            if text is None:
+                text = text_cache[(subject, description)] = text_terms(subject, description)
+            docs.append((case_id, join_terms(text, key_terms(number, order_no))))
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO case_search (case_id, terms) VALUES (?, ?)", docs)
+        conn.execute("COMMIT")
+        done += len(rows)
+        log(f"  search documents {done:>9,}")
+    conn.execute("INSERT INTO case_search_fts(case_search_fts) VALUES ('rebuild')")
+    for _name, sql in triggers:
+        conn.execute(sql)
+
+
 def _bisect(cum: list[float], x: float) -> int:
     for i, c in enumerate(cum):
         if x < c:
@@ -574,6 +618,12 @@ def main(argv: list[str] | None = None) -> None:
         help="kefu var dir (kefu.db inside); default bench/out/n<N>",
     )
     parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument(
+        "--with-search",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also build the full-text search index (default on)",
+    )
     args = parser.parse_args(argv)
     var_dir = args.var_dir or Path("bench/out") / f"n{args.n}"
     db = var_dir / "kefu.db"
@@ -581,7 +631,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{db} exists: remove it or choose another --var-dir")
     t0 = time.perf_counter()
     print(f"generating {args.n:,} cases into {db}")
-    stats = generate(f"sqlite:///{db}", args.n, args.seed)
+    stats = generate(f"sqlite:///{db}", args.n, args.seed, with_search=args.with_search)
     total = time.perf_counter() - t0
     size_mb = db.stat().st_size / 1e6
     print(

@@ -86,10 +86,12 @@ def start_kefu(var_dir: Path, *, workers: int = 1) -> Server:
     return Server(f"kefu-w{workers}", argv, env, "/healthz", port)
 
 
-def start_bare(db: Path, *, workers: int = 1, queue_spec: str = "", app: str = "app") -> Server:
+def start_bare(
+    db: Path, *, workers: int = 1, queue_spec: str = "", search_spec: str = "", app: str = "app"
+) -> Server:
     """bench.bare:app (Starlette) or, with app="fastapi_app", the FastAPI reference."""
     port = free_port()
-    env = _env(BENCH_DB=str(db), BENCH_QUEUE=queue_spec)
+    env = _env(BENCH_DB=str(db), BENCH_QUEUE=queue_spec, BENCH_SEARCH=search_spec)
     argv = [
         sys.executable,
         "-m",

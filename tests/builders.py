@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -76,15 +77,31 @@ def imported(app: App, *orders: dict[str, Any]) -> None:
     order_svc.import_orders(app.uow(), actor=SYSTEM_ACTOR, orders=parsed, now=app.clock.now())
 
 
+# Distinct problems: screening rejects a buyer's repeat of the same text on the same order as a
+# duplicate, so tests filing several complaints draw their descriptions from this list in turn.
+COMPLAINT_TEXTS = (
+    "11月13日签收，使用两天后右耳完全没有声音，重新配对也不行。",
+    "收到的衬衫袖口有一处明显的破洞，包装袋也是被拆开过的。",
+    "快递显示已签收但我本人没有收到包裹，小区门卫也说没有见过。",
+    "下单时页面写的是纯棉材质，收到后标签写着百分之六十涤纶。",
+    "客服答应三天内给我补发配件，到现在一个星期了还没有消息。",
+    "申请退货后商家一直不给退货地址，打电话也没人接。",
+    "买了两件只发来一件，另一件的订单状态却显示已经发货。",
+    "保温杯用了一周就不保温了，倒进去的热水半小时就凉了。",
+)
+_complaints_filed = itertools.count()
+
+
 def a_complaint(
     app: App, buyer: Actor, order_no: str = "DD0001", **overrides: Any
 ) -> case_svc.Case:
+    text = COMPLAINT_TEXTS[next(_complaints_filed) % len(COMPLAINT_TEXTS)]
     data = case_svc.FileCaseInput(
         **{
             "kind": CaseKind.COMPLAINT,
             "channel": Channel.WEB,
             "subject": "耳机右耳没有声音",
-            "description": "11月13日签收，使用两天后右耳完全没有声音，重新配对也不行。",
+            "description": text,
             "order_no": order_no,
             "line_nos": (1,),
             "contact_phone": "13812345678",

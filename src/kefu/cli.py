@@ -27,6 +27,12 @@ orders_cli = typer.Typer(help="orders 订单")
 app_cli.add_typer(db_cli, name="db")
 app_cli.add_typer(users_cli, name="users")
 app_cli.add_typer(orders_cli, name="orders")
+calendar_cli = typer.Typer(help="calendars 工作日历 (holidays, 调休, overrides)")
+app_cli.add_typer(calendar_cli, name="calendar")
+mail_cli = typer.Typer(help="email channel 邮件渠道")
+app_cli.add_typer(mail_cli, name="mail")
+search_cli = typer.Typer(help="full-text search 全文检索")
+app_cli.add_typer(search_cli, name="search")
 console = Console()
 
 
@@ -292,6 +298,95 @@ def orders_import(file: Path, batch: Annotated[int, typer.Option()] = 500) -> No
                 console.print(f"  {_error_place(item.ref, e.field)}: {e.zh} / {e.en}")
     if report.failed:
         raise typer.Exit(1)
+
+
+@mail_cli.command("fetch")
+def mail_fetch() -> None:
+    """Poll the IMAP mailbox once (KEFU_IMAP_HOST/PORT/USER/PASSWORD/FOLDER/SSL)."""
+    from kefu.mailroom import poll_imap
+
+    app = _app()
+    if not app.settings.imap_host:
+        console.print("[red]未配置 IMAP / IMAP is not configured: set KEFU_IMAP_HOST[/red]")
+        raise typer.Exit(2)
+    upgrade_database(app.settings)
+    result = poll_imap(app)
+    console.print(f"fetched {result.fetched}, failed {result.failed}")
+    for error in result.errors:
+        console.print(f"  {error}")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@mail_cli.command("smtpd")
+def mail_smtpd(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 2525,
+) -> None:
+    """Run the built-in SMTP receiver; each mail goes through the intake before the 250."""
+    from kefu.mailroom import start_receiver
+
+    app = _app()
+    upgrade_database(app.settings)
+    controller = start_receiver(app, host, port)
+    console.print(f"kefu SMTP receiver on {host}:{port} (Ctrl-C stops)")
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+@calendar_cli.command("import")
+def calendar_import(file: Path) -> None:
+    """Import overrides from FILE.csv (calendar,date,working,hours,note); per-row error report."""
+    from kefu.services.calendars import import_overrides
+    from kefu.services.deadline_sweep import refresh_provisional_clocks
+
+    if not file.exists():
+        console.print(f"[red]文件不存在 file not found: {file}[/red]")
+        raise typer.Exit(2)
+    app = _app()
+    upgrade_database(app.settings)
+    with file.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [(n, row) for n, row in enumerate(csv.DictReader(fh), 2)]
+    written, problems = import_overrides(
+        app.uow(), actor=SYSTEM_ACTOR, rows=rows, now=app.clock.now()
+    )
+    recomputed = refresh_provisional_clocks(app.uow, app.clock.now())
+    console.print(
+        f"已导入 imported {written}, 出错 failed {len(problems)}; "
+        f"重算暂定期限 provisional deadlines recomputed {recomputed}"
+    )
+    for p in problems:
+        for e in p.errors:
+            console.print(f"  row {p.row}: {e.field}: {e.zh} / {e.en}")
+    if problems:
+        raise typer.Exit(1)
+
+
+@search_cli.command("reindex")
+def search_reindex(
+    batch: Annotated[int, typer.Option(min=1, help="cases per transaction")] = 2000,
+) -> None:
+    """(Re)build the search index of every case, in batches (existing databases, bench data)."""
+    from kefu.services import search as search_svc
+
+    app = _app()
+    upgrade_database(app.settings)
+    total = search_svc.case_count(app.reader())
+    with Progress(
+        TextColumn("重建索引 reindexing"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("reindex", total=total)
+        done = search_svc.reindex_all(app.uow, size=batch, progress=lambda n: bar.advance(task, n))
+    console.print(f"已索引 indexed {done} 个案件 cases")
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ from kefu.domain.workflow import Action, Status, text_param
 from kefu.services import cases as case_svc
 from kefu.services import messages as message_svc
 from kefu.services import orders as order_svc
+from kefu.services import screening_admin
 from kefu.services import users as user_svc
+from kefu.services.intake import passes_text_checks
 
 DEMO_PASSWORD = "kefu-demo-2026"  # noqa: S105 - printed on purpose for the local demo
 TEXTS = Path(__file__).parent / "demo_data" / "complaints.txt"
@@ -127,7 +129,12 @@ def load_demo(app: App, *, seed: int = 20261124) -> DemoResult:
     if user_svc.user_exists(app.reader(), "admin"):
         return DemoResult(False, 0, 0)
     rng = random.Random(seed)
-    texts = [t for t in TEXTS.read_text(encoding="utf-8").splitlines() if t]
+    # Real review lines, but only those screening would accept: the demo shows the lifecycle.
+    texts = [
+        t
+        for t in TEXTS.read_text(encoding="utf-8").splitlines()
+        if len(t) >= 15 and passes_text_checks(t)
+    ]
     now = app.clock.now()
     for code, name, legal, address, phone in SHOPS:
         user_svc.register_shop(
@@ -194,17 +201,30 @@ def load_demo(app: App, *, seed: int = 20261124) -> DemoResult:
     good = [(ref, parse_order(raw)) for ref, raw in raw_orders]
     order_svc.import_orders(app.uow(), actor=actors["admin"], orders=good, now=now)
 
+    for username in ("agent1", "agent2", "tech1"):
+        screening_admin.set_availability(
+            app.uow(),
+            actor=actors["admin"],
+            username=username,
+            on_duty=True,
+            shift_start="09:00",
+            shift_end="21:00",
+            working_days_only=True,
+        )
+    with app.reader() as uow:
+        tech_team = uow.people.team_by_code("tech")
     count = 0
     plans = (
         [(CaseKind.COMPLAINT, s, p) for s, p in COMPLAINT_PATHS.items()] * 2
         + [(CaseKind.DISPUTE, s, p) for s, p in list(COMPLAINT_PATHS.items())[:8]]
         + [(CaseKind.FEEDBACK, s, p) for s, p in FEEDBACK_PATHS.items()] * 2
     )
+    picked = rng.sample(texts, len(plans))  # distinct texts: a repeat would be screened out
     for index, (kind, _status, path) in enumerate(plans):
         _ref, order = good[index % len(good)]
         buyer = actors[order.buyer_ref]
         seller = actors[{"shop-a": "seller1", "shop-b": "seller2"}.get(order.shop_code, "seller3")]
-        text = texts[rng.randrange(len(texts))]
+        text = picked[index]
         filed_at = now - timedelta(hours=rng.randrange(1, 72))
         data = case_svc.FileCaseInput(
             kind=kind,
@@ -222,7 +242,8 @@ def load_demo(app: App, *, seed: int = 20261124) -> DemoResult:
         at = filed_at
         for action, who, extra in path:
             at += timedelta(minutes=rng.randrange(5, 90))
-            who_actor = {"agent": actors["agent1"], "buyer": buyer, "seller": seller}[who]
+            staff = actors["tech1" if case.team_id == tech_team else "agent1"]
+            who_actor = {"agent": staff, "buyer": buyer, "seller": seller}[who]
             case = case_svc.act_on_case(
                 app.uow(),
                 actor=who_actor,

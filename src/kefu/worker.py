@@ -9,6 +9,8 @@ import threading
 import structlog
 
 from kefu.bootstrap import App
+from kefu.mailroom import outbox_handlers, poll_imap_if_due
+from kefu.services.deadline_sweep import SweepConfig, sweep_due_clocks
 from kefu.services.relay import relay_outbox
 
 log = structlog.get_logger("kefu.worker")
@@ -20,9 +22,13 @@ def worker_id() -> str:
 
 def run_once(app: App) -> int:
     """One pass over every periodic job; returns how many outbox rows were delivered."""
+    poll_imap_if_due(app)  # email channel: IMAP poll on its own interval, when configured
+    # Deadlines before the relay, so this pass already delivers their notices (issue 4).
+    sweep_due_clocks(app.uow, app.clock.now(), SweepConfig(reopen_window=app.policy.reopen_window))
+    handlers = outbox_handlers(app)  # e.g. case mail goes out by SMTP
     sent = 0
     while True:
-        batch = relay_outbox(app.uow, worker_id=worker_id(), now=app.clock.now())
+        batch = relay_outbox(app.uow, worker_id=worker_id(), now=app.clock.now(), handlers=handlers)
         sent += batch
         if batch == 0:
             return sent

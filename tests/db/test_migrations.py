@@ -7,11 +7,14 @@ from alembic.migration import MigrationContext
 
 from kefu.bootstrap import App
 from kefu.db.schema import metadata
+from kefu.db.schema_search import include_name
 
 
 def test_migrations_match_the_models(app: App) -> None:
     with app.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(ctx, metadata)
     assert diff == []
 

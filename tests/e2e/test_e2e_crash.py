@@ -252,7 +252,8 @@ def test_sigkill_mid_load_loses_no_acknowledged_case(
     for number, index in [by_client[0], by_client[-1]]:
         status, body = call(again.port, "GET", f"/api/v1/cases/{number}", token=creds[index][0])
         assert status == 200, body
-        assert body["status"] == "submitted"
+        # Each client repeats one text: after its first, screening files the rest as duplicates.
+        assert body["status"] in {"submitted", "rejected"}
         assert body["timeline"][0]["kind"] == "filed"
     sha, (number, _name, url) = sorted(load.uploads.items())[-1]
     conn = http.client.HTTPConnection("127.0.0.1", again.port, timeout=10)

@@ -16,7 +16,7 @@ from kefu.domain.errors import (
     PermissionDenied,
     VersionConflict,
 )
-from kefu.domain.types import CaseKind, Channel, FeedbackType
+from kefu.domain.types import CaseKind, Category, Channel, FeedbackType
 from kefu.domain.workflow import Action, Status
 from kefu.services import cases as case_svc
 from kefu.services import evidence as evidence_svc
@@ -62,7 +62,7 @@ def test_filing_writes_case_timeline_and_outbox_in_one_commit(app: App, world) -
     assert case.number.endswith("000001")
     assert case.status is Status.SUBMITTED
     assert case.version == 1
-    assert case.due_at == app.clock.now() + timedelta(hours=24)
+    assert case.due_at == app.clock.now() + timedelta(hours=12)  # first contact, seed 001
     with app.reader() as uow:
         entries = uow.records.timeline(case.id, include_internal=True)
         outbox = uow.outbox.for_case(case.id)
@@ -341,8 +341,13 @@ def test_relay_delivers_each_outbox_row_once(app: App, world) -> None:
 
 def test_queue_pages_by_due_time_within_scope(app: App, world, clock) -> None:  # type: ignore[no-untyped-def]
     numbers = []
-    for _ in range(5):
-        numbers.append(a_complaint(app, world["buyer"]).number)
+    # One category and one order each (a third complaint on one order is urgent as a repeat
+    # contact): one SLA policy, so due order is filing order.
+    imported(app, *(an_order(f"DD01{i}") for i in range(5)))
+    for i in range(5):
+        numbers.append(
+            a_complaint(app, world["buyer"], f"DD01{i}", category=Category.QUALITY).number
+        )
         clock.advance(timedelta(minutes=1))
     seen: list[str] = []
     cursor = None
@@ -363,7 +368,7 @@ def test_queue_pages_by_due_time_within_scope(app: App, world, clock) -> None:  
         app.reader(), actor=world["tech"], now=app.clock.now(), query=views.ListQuery()
     )
     assert tech.items == []
-    clock.advance(timedelta(hours=24, minutes=-2))
+    clock.advance(timedelta(hours=12, minutes=-2))  # first contact is due 12 h after filing
     overdue = views.list_cases(
         app.reader(),
         actor=world["supervisor"],

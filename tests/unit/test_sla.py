@@ -11,12 +11,10 @@ import pytest
 from kefu.adapters.holidays import load_chinese_holidays
 from kefu.domain.calendar import BusinessCalendar
 from kefu.domain.errors import DomainError
+from kefu.domain.seller_agreement import SellerAgreement, apply_agreement
 from kefu.domain.sla import (
-    DEFAULT_POLICIES,
     PolicyMatch,
-    SellerAgreement,
     SlaPolicy,
-    apply_agreement,
     select_policy,
     validate_policy,
 )
@@ -44,6 +42,7 @@ from kefu.domain.sla_clock import (
     start_clock,
     suspension_ends,
 )
+from kefu.domain.sla_defaults import DEFAULT_POLICIES
 from kefu.domain.types import CaseKind, Category, Channel, Priority
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.builders import an_order
+from tests.builders import COMPLAINT_TEXTS, an_order
 
 ROLES = ["buyer", "other_buyer", "seller", "other_seller", "agent", "tech", "supervisor", "admin"]
 COMPLAINT = {
@@ -17,6 +17,13 @@ COMPLAINT = {
     "order_no": "DD0001",
     "description": "快递送到时外箱压坏，里面的杯子碎了两个。",
     "contact_phone": "13812345678",
+}
+CALL = {
+    "caller_number": "13812345678",
+    "started_at": "2026-11-24T09:30:00+08:00",
+    "duration_s": 60,
+    "notes": "来电反映耳机右耳没有声音，要求换货。",
+    "order_no": "DD0001",
 }
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 40
 
@@ -34,9 +41,23 @@ VISIBLE = {
 }
 
 
+_SUPERVISORS_ONLY = {
+    "buyer": 403,
+    "other_buyer": 403,
+    "seller": 403,
+    "other_seller": 403,
+    "agent": 403,
+    "tech": 403,
+    "supervisor": 200,
+    "admin": 200,
+}
+
+
 def _created(statuses: dict[str, int]) -> dict[str, int]:
     return {k: 201 if v == 200 else v for k, v in statuses.items()}
 
+
+_STAFF_ONLY = {r: (403 if "buyer" in r or "seller" in r else 200) for r in ROLES}
 
 MATRIX: list[tuple[str, Request, dict[str, int]]] = [
     ("list cases", lambda n: ("GET", "/api/v1/cases", {}), dict.fromkeys(ROLES, 200)),
@@ -87,6 +108,49 @@ MATRIX: list[tuple[str, Request, dict[str, int]]] = [
             "supervisor": 200,
             "admin": 200,
         },
+    ),
+    (
+        "screening verdict",
+        lambda n: ("GET", f"/api/v1/cases/{n}/screening", {}),
+        {
+            "buyer": 403,
+            "other_buyer": 403,
+            "seller": 403,
+            "other_seller": 403,
+            "agent": 200,
+            "tech": 404,
+            "supervisor": 200,
+            "admin": 200,
+        },
+    ),
+    (
+        "correct category",
+        lambda n: (
+            "POST",
+            f"/api/v1/cases/{n}/category",
+            {"json": {"version": 1, "category": "其他"}},
+        ),
+        {
+            "buyer": 403,
+            "other_buyer": 403,
+            "seller": 403,
+            "other_seller": 403,
+            "agent": 200,
+            "tech": 404,
+            "supervisor": 200,
+            "admin": 200,
+        },
+    ),
+    (
+        "export category overrides",
+        lambda n: ("GET", "/api/v1/classification/overrides", {}),
+        _SUPERVISORS_ONLY,
+    ),
+    ("buyer flags", lambda n: ("GET", "/api/v1/buyer-flags", {}), _SUPERVISORS_ONLY),
+    (
+        "staff availability",
+        lambda n: ("PUT", "/api/v1/staff/agent1/availability", {"json": {"on_duty": True}}),
+        _SUPERVISORS_ONLY,
     ),
     (
         "assign",
@@ -162,6 +226,83 @@ MATRIX: list[tuple[str, Request, dict[str, int]]] = [
     ),
     ("me", lambda n: ("GET", "/api/v1/me", {}), dict.fromkeys(ROLES, 200)),
     ("notifications", lambda n: ("GET", "/api/v1/notifications", {}), dict.fromkeys(ROLES, 200)),
+    # --- deadlines (issue 4) ---
+    ("sla preview", lambda n: ("GET", "/api/v1/sla/preview?kind=complaint", {}), _STAFF_ONLY),
+    (
+        "list calendar overrides",
+        lambda n: ("GET", "/api/v1/sla/calendar-overrides", {}),
+        _STAFF_ONLY,
+    ),
+    (
+        "add calendar override",
+        lambda n: (
+            "POST",
+            "/api/v1/sla/calendar-overrides",
+            {"json": {"date": "2026-12-" + n[-2:], "working": False}},
+        ),
+        {r: (201 if r == "admin" else 403) for r in ROLES},
+    ),
+    (
+        "delete calendar override",
+        lambda n: ("DELETE", "/api/v1/sla/calendar-overrides/999999", {}),
+        {r: (404 if r == "admin" else 403) for r in ROLES},
+    ),
+    (
+        "set seller agreement",
+        lambda n: ("PUT", "/api/v1/sla/agreements/shop-a", {"json": {"reply_within_hours": 12}}),
+        {r: (200 if r == "admin" else 403) for r in ROLES},
+    ),
+    (
+        "get seller agreement",
+        lambda n: ("GET", "/api/v1/sla/agreements/shop-a", {}),
+        {**dict.fromkeys(ROLES, 200), "buyer": 403, "other_buyer": 403, "other_seller": 403},
+    ),
+    ("case clocks", lambda n: ("GET", f"/api/v1/sla/cases/{n}/clocks", {}), VISIBLE),
+    (
+        "pause clocks",
+        lambda n: (
+            "POST",
+            f"/api/v1/sla/cases/{n}/clocks/pause",
+            {"json": {"reason": "waiting_on_buyer"}},
+        ),
+        {
+            "buyer": 403,
+            "other_buyer": 403,
+            "seller": 403,
+            "other_seller": 403,
+            "agent": 200,
+            "tech": 404,
+            "supervisor": 200,
+            "admin": 200,
+        },
+    ),
+    (
+        "review request",
+        lambda n: (
+            "POST",
+            f"/api/v1/sla/cases/{n}/review-requests",
+            {"json": {"decision_id": 999999}},
+        ),
+        {**dict.fromkeys(ROLES, 403), "buyer": 422, "other_buyer": 404},
+    ),
+    # Channels (issue 3): phone calls are logged by staff; chats are opened by buyers.
+    (
+        "log call",
+        lambda n: ("POST", "/api/v1/calls", {"json": CALL}),
+        {r: (201 if r in ("agent", "tech", "supervisor", "admin") else 403) for r in ROLES},
+    ),
+    (
+        "open chat",
+        lambda n: ("POST", "/api/v1/chats", {"json": {"topic": "咨询"}}),
+        {r: (201 if r in ("buyer", "other_buyer") else 403) for r in ROLES},
+    ),
+    (
+        "list chats",
+        lambda n: ("GET", "/api/v1/chats", {}),
+        {r: (403 if r in ("seller", "other_seller") else 200) for r in ROLES},
+    ),
+    # Search (full text): everyone may search; what each finds is scoped (test_api_search.py).
+    ("search", lambda n: ("GET", "/api/v1/search?q=" + n, {}), dict.fromkeys(ROLES, 200)),
 ]
 
 
@@ -174,10 +315,10 @@ def test_role_endpoint_matrix(
     expected: dict[str, int],
 ) -> None:
     got = {}
-    for role in ROLES:
-        number = client.post("/api/v1/cases", headers=headers["buyer"], json=COMPLAINT).json()[
-            "number"
-        ]
+    for i, role in enumerate(ROLES):
+        # A fresh case per role, each a different problem (a repeat would be screened out).
+        body = {**COMPLAINT, "description": COMPLAINT_TEXTS[i % len(COMPLAINT_TEXTS)]}
+        number = client.post("/api/v1/cases", headers=headers["buyer"], json=body).json()["number"]
         method, path, kwargs = build(number)
         got[role] = client.request(method, path, headers=headers[role], **kwargs).status_code
         anonymous = client.request(method, path, **kwargs).status_code

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import Executable
 
+from kefu.db.intake import move_load
 from kefu.db.schema import case_counters, cases
 from kefu.db.types import NO_DEADLINE
 from kefu.domain.case import Case
@@ -81,6 +82,7 @@ def row_to_case(row: RowMapping) -> Case:
         ended_at=row["ended_at"],
         suspended_from=Status(row["suspended_from"]) if row["suspended_from"] else None,
         reject_reason=row["reject_reason"],
+        stored_load=(row["assignee_id"], bool(row["is_open"])),
     )
 
 
@@ -143,6 +145,7 @@ class CaseRepo:
 
     def add(self, case: Case) -> int:
         case.id = int(self.conn.execute(_INSERT, _to_row(case)).scalar_one())
+        self._track_load(case)
         return case.id
 
     def get(self, case_id: int) -> Case:
@@ -167,6 +170,17 @@ class CaseRepo:
             actual = self.conn.execute(_VERSION, {"b_id": case.id}).scalar_one()
             raise VersionConflict(expected_version, int(actual))
         case.version = expected_version + 1
+        self._track_load(case)
+
+    def _track_load(self, case: Case) -> None:
+        """Move the case between agents' open loads when its assignee or openness changed."""
+        before, after = case.stored_load or (None, False), case.load_key
+        if before != after:
+            if before[0] is not None and before[1]:
+                move_load(self.conn, before[0], -1)
+            if after[0] is not None and after[1]:
+                move_load(self.conn, after[0], +1)
+        case.stored_load = after
 
     def touch(self, case: Case) -> None:
         """Update activity times only; appends (messages, evidence) never conflict."""

@@ -210,6 +210,15 @@ class PeopleRepo:
             ).scalars()
         }
 
+    def user_ids_with_role(self, role: str) -> set[int]:
+        """Active users holding a role (roles are stored comma-separated; rare, admin-side)."""
+        rows = self.conn.execute(
+            select(users.c.id, users.c.roles).where(
+                users.c.roles.contains(role), users.c.is_active.is_(True)
+            )
+        )
+        return {int(r.id) for r in rows if role in r.roles.split(",")}
+
     def user_ids_for_team(self, team_id: int) -> set[int]:
         return {
             int(u)

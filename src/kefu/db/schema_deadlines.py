@@ -1,7 +1,121 @@
-"""Tables for SLA clocks, calendar overrides, seller agreements, sweeps (issue 4); registered on the shared metadata."""
+"""Tables for SLA clocks, suspensions, calendar overrides, seller agreements and violations."""
 
 from __future__ import annotations
 
-from kefu.db.schema import metadata
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
-__all__ = ["metadata"]
+from kefu.db.schema import Id, metadata
+from kefu.db.types import UTCDateTime
+
+# One row per clock per case per party. The spec is a snapshot of the policy version in force
+# when the clock started (rule 29), so later policy changes never move a running deadline.
+case_clocks = Table(
+    "case_clocks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("party", String(10), nullable=False),
+    Column("clock", String(40), nullable=False),
+    Column("policy_id", String(80), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("rule", String(200), nullable=False, server_default=""),
+    Column("spec", JSON, nullable=False),
+    Column("budget_amount", Integer, nullable=False),
+    Column("budget_measure", String(20), nullable=False),
+    Column("warn_share", Float, nullable=False),
+    # Time excluded by pauses so far, in seconds of the clock's own measure.
+    Column("paused_total_s", Integer, nullable=False, server_default="0"),
+    Column("state", String(12), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("warn_at", UTCDateTime(), nullable=False),
+    Column("paused_at", UTCDateTime(), nullable=True),
+    Column("pause_reason", String(40), nullable=True),
+    Column("warned_at", UTCDateTime(), nullable=True),
+    Column("breached_at", UTCDateTime(), nullable=True),
+    Column("met_at", UTCDateTime(), nullable=True),
+    Column("stopped_at", UTCDateTime(), nullable=True),
+    Column("provisional", Boolean, nullable=False, server_default="0"),
+    Column("facts", JSON, nullable=False),
+    Column("on_warning", String(200), nullable=False, server_default=""),
+    Column("on_breach", String(200), nullable=False, server_default=""),
+    Column("on_timeout", String(40), nullable=False, server_default="none"),
+    # The sweep's two queries: running clocks past due, running unwarned clocks past warn_at.
+    Index("ix_case_clocks_due", "state", "due_at"),
+    Index("ix_case_clocks_warn", "state", "warned_at", "warn_at"),
+    Index("ix_case_clocks_case", "case_id", "state"),
+    Index("ix_case_clocks_provisional", "provisional", "state"),
+)
+
+case_suspensions = Table(
+    "case_suspensions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("reason", String(30), nullable=False),
+    Column("limit_key", String(40), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("resume_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("ended_by", String(20), nullable=True),
+    Index("ix_case_suspensions_due", "ended_at", "resume_at"),
+)
+
+# calendar: "platform", "shop:<shop id>" or "team:<team id>"; later layers win per date.
+calendar_overrides = Table(
+    "calendar_overrides",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("calendar", String(80), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("working", Boolean, nullable=False),
+    Column("hours", String(100), nullable=False, server_default=""),
+    Column("note", String(300), nullable=False, server_default=""),
+    Column("created_by", Id, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("calendar", "day", name="uq_calendar_overrides_calendar_day"),
+)
+
+# Every version is kept (rule 26: records are never altered; a change is a new version).
+seller_agreements = Table(
+    "seller_agreements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop_id", Id, ForeignKey("shops.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("reply_within_hours", Integer, nullable=True),
+    Column("warranty_months", Integer, nullable=True),
+    Column("return_window_days", Integer, nullable=True),
+    Column("complaint_acceptance_hours", Integer, nullable=True),
+    Column("solution_working_days", Integer, nullable=True),
+    Column("created_by", Id, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("shop_id", "version", name="uq_seller_agreements_shop_version"),
+)
+
+seller_violations = Table(
+    "seller_violations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shop_id", Id, ForeignKey("shops.id"), nullable=False),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("clock_id", Id, ForeignKey("case_clocks.id"), nullable=False),
+    Column("clock", String(40), nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Index("ix_seller_violations_shop", "shop_id", "occurred_at"),
+)

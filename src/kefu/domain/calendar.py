@@ -129,6 +129,8 @@ class BusinessCalendar:
     override_work: frozenset[date] = frozenset()
     covered_years: tuple[int, int] | None = None
     names: Mapping[date, str] = field(default_factory=dict, hash=False)
+    # Overrides that change one working date's hours (e.g. an emergency short day).
+    date_windows: Mapping[date, tuple[Window, ...]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         ZoneInfo(self.tz)  # fail at construction, not in the middle of a sweep
@@ -156,11 +158,15 @@ class BusinessCalendar:
 
     def with_daily_window(self, window: Window) -> BusinessCalendar:
         """Same days, one window open on every calendar day (JD business clock, rule 17)."""
-        return replace(self, working_windows=((window,),) * 7, rest_day_windows=(window,))
+        return replace(
+            self, working_windows=((window,),) * 7, rest_day_windows=(window,), date_windows={}
+        )
 
     def working_day_clock(self) -> BusinessCalendar:
         """Same days, whole working days open: measures time in working days."""
-        return replace(self, working_windows=((FULL_DAY,),) * 7, rest_day_windows=())
+        return replace(
+            self, working_windows=((FULL_DAY,),) * 7, rest_day_windows=(), date_windows={}
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -235,12 +241,17 @@ class BusinessCalendar:
         self, day: date, trace: _Trace | None
     ) -> Iterator[tuple[datetime, datetime]]:
         info = self.day_info(day)
-        windows = self.working_windows[day.weekday()] if info.working else self.rest_day_windows
+        windows = self._windows(day, info)
         # When both kinds of day share their windows the day's status cannot change the result.
         if trace is not None and self.working_windows[day.weekday()] != self.rest_day_windows:
             trace.note(day, info)
         for w in windows:
             yield self._instant(day, w.start_minute), self._instant(day, w.end_minute)
+
+    def _windows(self, day: date, info: DayInfo) -> tuple[Window, ...]:
+        if not info.working:
+            return self.rest_day_windows
+        return self.date_windows.get(day) or self.working_windows[day.weekday()]
 
     def _instant(self, day: date, minute: int) -> datetime:
         local_day = day + timedelta(days=minute // _DAY_MINUTES)
@@ -323,8 +334,7 @@ class BusinessCalendar:
     def day_end(self, day: date, day_end: DayEnd = DayEnd.END_OF_DAY) -> datetime:
         """The UTC instant a day-based deadline on ``day`` falls on."""
         if day_end is DayEnd.CLOSE_OF_BUSINESS:
-            info = self.day_info(day)
-            windows = self.working_windows[day.weekday()] if info.working else self.rest_day_windows
+            windows = self._windows(day, self.day_info(day))
             if windows:
                 return self._instant(day, windows[-1].end_minute)
         return datetime.combine(day, time.max, tzinfo=self.zone).astimezone(UTC)

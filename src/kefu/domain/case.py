@@ -12,6 +12,7 @@ from kefu.domain.events import (
     CaseAssigned,
     CaseEvent,
     CaseFiled,
+    CategoryChanged,
     EvidenceAdded,
     MessagePosted,
     NoteAdded,
@@ -109,6 +110,12 @@ class Case:
     suspended_from: Status | None = None
     reject_reason: str = ""
     events: list[CaseEvent] = field(default_factory=list, repr=False)
+    # (assignee, open) as last stored: saving compares it to keep each agent's open load exact.
+    stored_load: tuple[int | None, bool] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def load_key(self) -> tuple[int | None, bool]:
+        return (self.assignee_id, self.is_open)
 
     @property
     def is_open(self) -> bool:
@@ -209,6 +216,19 @@ class Case:
             if actor.user_id != self.buyer_id and self.first_response_at is None:
                 self.first_response_at = now
         self.updated_at = now
+
+    def recategorize(self, actor: Actor, category: Category, now: datetime) -> None:
+        """Correct the category; recorded for the timeline and as retraining data."""
+        before, self.category, self.updated_at = self.category, category, now
+        self.events.append(
+            CategoryChanged(
+                now,
+                actor.user_id,
+                actor.primary_role.value,
+                from_category=before.value,
+                to_category=category.value,
+            )
+        )
 
     def assign(
         self, actor: Actor, assignee_id: int | None, team_id: int | None, now: datetime

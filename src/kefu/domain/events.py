@@ -134,3 +134,21 @@ class SystemAction(CaseEvent):
     @property
     def data(self) -> dict[str, Any]:
         return dict(self.details)
+
+
+@dataclass(frozen=True)
+class CategoryChanged(CaseEvent):
+    """A person corrected the category screening chose; kept as retraining data too."""
+
+    kind: ClassVar[str] = "category_changed"
+    visibility: Visibility = Visibility.INTERNAL
+    from_category: str = ""
+    to_category: str = ""
+
+    @property
+    def body(self) -> str:
+        return f"分类 {self.from_category} → {self.to_category} / category changed"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {"from": self.from_category, "to": self.to_category}

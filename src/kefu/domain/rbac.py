@@ -24,6 +24,20 @@ class Permission(StrEnum):
     SEE_ALL_CASES = "see_all_cases"
     SEE_FULL_PII = "see_full_pii"
     MANAGE_USERS = "manage_users"
+    LOG_CALL = "log_call"  # phone channel: an agent records a call as a case
+    START_CHAT = "start_chat"  # chat channel: a buyer opens a live conversation
+    HANDLE_CHAT = "handle_chat"  # chat channel: staff see waiting chats, join, turn them into cases
+    PREVIEW_SLA = "preview_sla"  # deadlines a case filed now would get
+    VIEW_CALENDARS = "view_calendars"
+    MANAGE_CALENDARS = "manage_calendars"  # calendar overrides (extra holidays, working days)
+    MANAGE_AGREEMENTS = "manage_agreements"  # record a seller's service agreement (seed 002)
+    PAUSE_CLOCKS = "pause_clocks"  # waiting on the buyer, lab testing …
+    REQUEST_REVIEW = "request_review"  # human review of an automatic decision (PIPL 24)
+    VIEW_SCREENING = "view_screening"  # the verdict, rule trail and classifier evidence
+    RECATEGORIZE = "recategorize"  # correct the category screening chose
+    EXPORT_OVERRIDES = "export_overrides"  # category corrections as retraining data
+    REVIEW_BUYER_FLAGS = "review_buyer_flags"  # buyers with repeated rejected cases
+    MANAGE_AVAILABILITY = "manage_availability"  # who is on duty, shifts (auto-assignment)
 
 
 _EVERYONE = {B, S, A, T, SV, AD, SYS}
@@ -43,6 +57,20 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SEE_ALL_CASES: frozenset({SV, AD, SYS}),
     Permission.SEE_FULL_PII: STAFF,
     Permission.MANAGE_USERS: frozenset({AD, SYS}),
+    Permission.LOG_CALL: frozenset({A, T, SV, AD}),
+    Permission.START_CHAT: frozenset({B}),
+    Permission.HANDLE_CHAT: frozenset({A, T, SV, AD}),
+    Permission.PREVIEW_SLA: frozenset({A, T, SV, AD, SYS}),
+    Permission.VIEW_CALENDARS: frozenset({A, T, SV, AD, SYS}),
+    Permission.MANAGE_CALENDARS: frozenset({AD, SYS}),
+    Permission.MANAGE_AGREEMENTS: frozenset({AD, SYS}),
+    Permission.PAUSE_CLOCKS: frozenset({A, T, SV, AD, SYS}),
+    Permission.REQUEST_REVIEW: frozenset({B}),
+    Permission.VIEW_SCREENING: frozenset({A, T, SV, AD, SYS}),
+    Permission.RECATEGORIZE: frozenset({A, T, SV, AD}),
+    Permission.EXPORT_OVERRIDES: frozenset({SV, AD}),
+    Permission.REVIEW_BUYER_FLAGS: frozenset({SV, AD}),
+    Permission.MANAGE_AVAILABILITY: frozenset({SV, AD}),
 }
 
 

@@ -318,6 +318,19 @@ def mark_breached(state: ClockState, now: datetime) -> ClockState:
     return replace(state, status=ClockStatus.BREACHED, stopped_at=to_utc(now))
 
 
+def recomputed(state: ClockState, calendar: BusinessCalendar) -> ClockState:
+    """Deadline and warning again from the start, on newer calendar data, pauses still excluded."""
+    fresh = start_clock(state.spec, state.started_at, calendar)
+    metric = _metric(state.spec, calendar)
+    return replace(
+        state,
+        due_at=_advance(metric, fresh.due_at, state.paused_total),
+        warn_at=_advance(metric, fresh.warn_at, state.paused_total),
+        provisional=fresh.provisional,
+        facts=fresh.facts,
+    )
+
+
 def remaining(state: ClockState, now: datetime, calendar: BusinessCalendar) -> timedelta:
     """Time left in the clock's own measure (negative when overdue)."""
     effective = state.paused_at if state.paused_at is not None else to_utc(now)

@@ -81,6 +81,7 @@ class Action(StrEnum):
     SUSPEND = "suspend"
     RESUME = "resume"
     WITHDRAW = "withdraw"
+    AUTO_APPROVE = "auto_approve"  # the system, when the seller let a request time out
     # feedback
     TRIAGE = "triage"
     START_WORK = "start_work"
@@ -108,6 +109,7 @@ ACTION_ZH: dict[Action, str] = {
     Action.SUSPEND: "中止",
     Action.RESUME: "恢复处理",
     Action.WITHDRAW: "撤回",
+    Action.AUTO_APPROVE: "超时自动同意",
     Action.TRIAGE: "分类",
     Action.START_WORK: "开始处理",
     Action.REPLY: "答复",
@@ -266,6 +268,8 @@ COMPLAINT_TRANSITIONS: list[Transition] = [
     ),
     _t(_ST.NEGOTIATING, _AC.AGREE, _ST.AGREED, {B}),
     _t(_ST.AWAITING_SELLER, _AC.REQUEST_INTERVENTION, _ST.PLATFORM_INTERVENTION, {B, SYS}),
+    # Seller silent on a refund/return request: approved for the buyer (rule 16, WeChat 48 h).
+    _t(_ST.AWAITING_SELLER, _AC.AUTO_APPROVE, _ST.AGREED, {SYS}),
     _t(_ST.NEGOTIATING, _AC.REQUEST_INTERVENTION, _ST.PLATFORM_INTERVENTION, {B, S, SYS}),
     _t(_ST.AWAITING_SELLER, _AC.INTERVENE, _ST.PLATFORM_INTERVENTION, STAFF),
     _t(_ST.NEGOTIATING, _AC.INTERVENE, _ST.PLATFORM_INTERVENTION, STAFF),

@@ -8,6 +8,7 @@ from alembic import context
 
 from kefu.db.engine import make_engine
 from kefu.db.schema import metadata
+from kefu.db.schema_search import include_name
 
 config = context.config
 url = config.attributes.get("database_url") or os.environ.get(
@@ -19,7 +20,11 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=True,
+            compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

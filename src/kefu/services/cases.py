@@ -19,8 +19,10 @@ from kefu.domain.errors import (
 )
 from kefu.domain.orders import SHANGHAI
 from kefu.domain.rbac import Permission
+from kefu.domain.screening import PriorResolution
 from kefu.domain.types import Actor, CaseKind, Category, Channel, FeedbackType, Priority, Role
 from kefu.domain.workflow import LIFECYCLES, Action
+from kefu.services import deadlines, intake
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -41,6 +43,7 @@ class FileCaseInput:
     priority: Priority | None = None
     feedback_type: FeedbackType | None = None
     buyer_ref: str | None = None  # staff filing on a buyer's behalf (phone, email)
+    prior_resolution: PriorResolution = PriorResolution.NONE
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ def file_case(
             if earlier is not None:
                 return earlier
         order_id = shop_id = None
+        stored = None
         buyer_id = actor.user_id
         if data.order_no:
             try:
@@ -184,23 +188,40 @@ def file_case(
         if errors:
             raise InvalidInput(errors)
 
+        subject, description = data.subject.strip(), data.description.strip()
+        assessment = intake.assess(
+            uow,
+            buyer_id=buyer_id,
+            order_id=order_id,
+            order=stored.order if order_id is not None and stored is not None else None,
+            kind=data.kind,
+            subject=subject,
+            description=description,
+            line_nos=tuple(data.line_nos),
+            chosen_category=data.category
+            or (Category.SUGGESTION if data.feedback_type is FeedbackType.SUGGESTION else None),
+            chosen_priority=data.priority,
+            prior_resolution=data.prior_resolution,
+            now=now,
+            policy=policy.screening,
+            default_team=policy.default_team,
+        )
         day = now.astimezone(SHANGHAI).strftime("%Y%m%d")
         seq = uow.cases.next_number_seq(day)
-        team_id = uow.people.team_by_code(policy.default_team)
-        category = data.category or (
-            Category.SUGGESTION if data.feedback_type is FeedbackType.SUGGESTION else Category.OTHER
-        )
+        team_id = uow.people.team_by_code(assessment.team_code)
+        if team_id is None:  # a routing target that does not exist yet falls back, never fails
+            team_id = uow.people.team_by_code(policy.default_team)
         case = Case(
             id=None,
             number=case_number(day, seq),
             kind=data.kind,
             channel=data.channel,
-            category=category,
-            priority=data.priority or Priority.NORMAL,
+            category=assessment.category,
+            priority=assessment.priority.priority,
             status=LIFECYCLES[data.kind].initial,
             buyer_id=buyer_id,
-            subject=data.subject.strip(),
-            description=data.description.strip(),
+            subject=assessment.subject,
+            description=assessment.description,
             created_at=now,
             updated_at=now,
             feedback_type=data.feedback_type,
@@ -214,7 +235,14 @@ def file_case(
             due_at=now + policy.first_response,
         )
         case.record_filed(actor)
+        intake.apply_assessment(uow, case, assessment, now=now, reopen_window=policy.reopen_window)
+        if not case.is_open:
+            case.due_at = None
         uow.add_case(case)
+        deadlines.on_case_filed(uow, case, now)  # SLA clocks + queue due time (issue 4)
+        intake.record_assessment(
+            uow, case, assessment, original=(subject, description), now=now, policy=policy.screening
+        )
         assert case.id is not None
         if idempotency_key:
             uow.records.remember_idempotency(
@@ -280,6 +308,7 @@ def act_on_case(
             case.due_at = None
         elif case.due_at is None:
             case.due_at = now + policy.first_response
+        deadlines.on_transition(uow, case, now)  # move SLA clocks with the status (issue 4)
         uow.save_case(case, expected_version)
         uow.commit()
         return case

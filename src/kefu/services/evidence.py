@@ -21,19 +21,8 @@ def _limit_for(content_type: str, policy: CasePolicy) -> int:
     )
 
 
-def add_evidence(
-    uow: UnitOfWork,
-    storage: BlobStorage,
-    *,
-    actor: Actor,
-    number: str,
-    filename: str,
-    data: bytes,
-    now: datetime,
-    policy: CasePolicy,
-) -> AttachmentRecord:
-    """Check type (from the bytes) and size, store the blob durably, then record it."""
-    rbac.require(actor, Permission.ADD_EVIDENCE)
+def vet_upload(data: bytes, policy: CasePolicy) -> str:
+    """The sniffed content type of an acceptable evidence file; InvalidInput names the fault."""
     content_type = sniff_type(data[:64])
     if not data:
         raise InvalidInput([FieldError("file", "empty", "文件为空", "the file is empty")])
@@ -60,6 +49,23 @@ def add_evidence(
                 )
             ]
         )
+    return content_type
+
+
+def add_evidence(
+    uow: UnitOfWork,
+    storage: BlobStorage,
+    *,
+    actor: Actor,
+    number: str,
+    filename: str,
+    data: bytes,
+    now: datetime,
+    policy: CasePolicy,
+) -> AttachmentRecord:
+    """Check type (from the bytes) and size, store the blob durably, then record it."""
+    rbac.require(actor, Permission.ADD_EVIDENCE)
+    content_type = vet_upload(data, policy)
     safe_name = (filename or "evidence").replace("/", "_").replace("\\", "_")[:255]
     with uow:
         load_visible(uow, actor, number)  # refuse before any bytes of an unseen case are kept

@@ -7,7 +7,7 @@ from typing import Any
 
 from kefu.domain.case import Case
 from kefu.domain.events import CaseEvent, StatusChanged
-from kefu.domain.types import Visibility
+from kefu.domain.types import Channel, Visibility
 from kefu.domain.workflow import STATUS_ZH, Status
 
 # Audiences: buyer, seller (the shop's staff), assignee, team (the case's team).
@@ -30,6 +30,9 @@ NOTIFY: dict[str, tuple[tuple[str, ...], str, str]] = {
     ),
     "assigned": (("assignee",), "案件 {number} 已分配给您", "Case {number} was assigned to you"),
 }
+
+# Email-channel cases also mail the buyer (issue 3): the relay hands these rows to the mailer.
+MAIL_TOPIC = "mail_out"
 
 _KIND_ZH = {"feedback": "反馈", "complaint": "投诉", "dispute": "纠纷", "aftersales": "售后申请"}
 
@@ -66,4 +69,21 @@ def outbox_rows_for(case: Case, events: Iterable[CaseEvent]) -> list[tuple[str, 
                 },
             )
         )
+        mail = _mail_row(case, event)
+        if mail is not None:
+            rows.append(mail)
     return rows
+
+
+def _mail_row(case: Case, event: CaseEvent) -> tuple[str, dict[str, Any]] | None:
+    """An acknowledgement for a mailed-in case, and every public reply by someone not the buyer."""
+    if case.channel is not Channel.EMAIL or event.visibility is not Visibility.PUBLIC:
+        return None
+    if event.kind == "filed":
+        kind = "ack"
+    elif event.kind == "message" and event.actor_id != case.buyer_id:
+        kind = "case_message"
+    else:
+        return None
+    payload = {"kind": kind, "case_number": case.number, "actor_id": event.actor_id}
+    return MAIL_TOPIC, {**payload, "body": event.body if kind == "case_message" else ""}

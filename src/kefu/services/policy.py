@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from kefu.domain.case import DEFAULT_UPLOAD_LIMITS
+from kefu.domain.screening import ScreeningPolicy
 
 
 @dataclass(frozen=True)
@@ -15,3 +16,4 @@ class CasePolicy:
     default_team: str = "cs"
     min_description_chars: int = 10
     max_upload_bytes: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_UPLOAD_LIMITS))
+    screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)

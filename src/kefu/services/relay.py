@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import structlog
@@ -26,40 +26,57 @@ def _recipients(uow: UnitOfWork, row: OutboxRow) -> set[int]:
             found.update(uow.people.user_ids_for_shop(int(p["shop_id"])))
         elif audience == "team" and p.get("team_id"):
             found.update(uow.people.user_ids_for_team(int(p["team_id"])))
+        elif audience == "users":  # named people, e.g. supervisors on an SLA breach
+            found.update(int(u) for u in p.get("user_ids", []))
     found.discard(int(p.get("actor_id") or 0))  # nobody is told about their own action
     return found
 
 
+OutboxHandler = Callable[[OutboxRow, datetime], None]
+
+
 def relay_outbox(
-    uow_factory: Callable[[], UnitOfWork], *, worker_id: str, now: datetime, batch: int = 100
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    worker_id: str,
+    now: datetime,
+    batch: int = 100,
+    handlers: Mapping[str, OutboxHandler] | None = None,
 ) -> int:
-    """Deliver one batch; a failing row is retried later with backoff. Returns rows sent."""
+    """Deliver one batch; a failing row is retried later with backoff. Returns rows sent.
+
+    Rows whose topic has a handler (e.g. `mail_out`) go to it; the others become in-app notices.
+    """
     with uow_factory() as uow:
         rows = uow.outbox.claim(batch=batch, worker_id=worker_id, now=now, lease=LEASE)
         uow.commit()
     sent = 0
     for row in rows:
-        with uow_factory() as uow:
-            try:
-                for user_id in _recipients(uow, row):
-                    uow.notifications.deliver(
-                        outbox_id=row.id,
-                        user_id=user_id,
-                        case_id=row.case_id,
-                        title=str(row.payload.get("title", row.topic)),
-                        body=str(row.payload.get("body", "")),
-                        now=now,
-                    )
+        handler = (handlers or {}).get(row.topic)
+        try:
+            if handler is not None:
+                # Outside our transaction: it does network I/O and commits its own records.
+                handler(row, now)
+            with uow_factory() as uow:
+                if handler is None:
+                    for user_id in _recipients(uow, row):
+                        uow.notifications.deliver(
+                            outbox_id=row.id,
+                            user_id=user_id,
+                            case_id=row.case_id,
+                            title=str(row.payload.get("title", row.topic)),
+                            body=str(row.payload.get("body", "")),
+                            now=now,
+                        )
                 uow.outbox.mark_sent(row.id, now)
                 uow.commit()
-                sent += 1
-            except Exception as exc:
-                log.warning("outbox_delivery_failed", outbox_id=row.id, error=str(exc))
-                uow.conn.rollback()
-                with uow_factory() as retry:
-                    backoff = timedelta(seconds=min(3600, 2 ** min(row.attempts + 1, 12)))
-                    retry.outbox.mark_failed(row.id, str(exc), now + backoff)
-                    retry.commit()
+            sent += 1
+        except Exception as exc:
+            log.warning("outbox_delivery_failed", outbox_id=row.id, error=str(exc))
+            with uow_factory() as retry:
+                backoff = timedelta(seconds=min(3600, 2 ** min(row.attempts + 1, 12)))
+                retry.outbox.mark_failed(row.id, str(exc), now + backoff)
+                retry.commit()
     if sent:
         log.info("outbox_relayed", count=sent, worker=worker_id)
     return sent

@@ -9,11 +9,15 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from kefu.db.cases import CaseRepo
+from kefu.db.channels import ChannelRepos
+from kefu.db.deadlines import DeadlineRepo
 from kefu.db.engine import WRITE
+from kefu.db.intake import IntakeRepo
 from kefu.db.orders import OrderRepo
 from kefu.db.outbox import NotificationRepo, OutboxRepo
 from kefu.db.people import PeopleRepo
 from kefu.db.records import RecordsRepo
+from kefu.db.search import SearchRepo
 from kefu.domain.case import Case
 from kefu.services.notifications import outbox_rows_for
 
@@ -42,6 +46,10 @@ class UnitOfWork:
     records: RecordsRepo
     outbox: OutboxRepo
     notifications: NotificationRepo
+    intake: IntakeRepo  # screening verdicts, fingerprints, flags, staff load (issue 3)
+    channels: ChannelRepos  # mail, calls, chat, contacts (issue 3)
+    deadlines: DeadlineRepo  # SLA clocks, calendars, agreements (issue 4)
+    search: SearchRepo  # full-text search documents
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self._engine = engine.execution_options(**{WRITE: True}) if write else engine
@@ -66,6 +74,10 @@ class UnitOfWork:
         self.records = RecordsRepo(conn)
         self.outbox = OutboxRepo(conn)
         self.notifications = NotificationRepo(conn)
+        self.intake = IntakeRepo(conn)
+        self.channels = ChannelRepos(conn)
+        self.deadlines = DeadlineRepo(conn)
+        self.search = SearchRepo(conn)
         return self
 
     def __exit__(

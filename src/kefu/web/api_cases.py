@@ -164,6 +164,7 @@ def create_case(
         priority=body.priority,
         feedback_type=body.feedback_type,
         buyer_ref=body.buyer_ref,
+        prior_resolution=body.prior_resolution,
     )
     filed = case_svc.file_case(
         app.uow(),

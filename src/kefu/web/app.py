@@ -18,7 +18,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kefu import __version__
 from kefu.bootstrap import App
 from kefu.domain.errors import DomainError
-from kefu.web import api_cases, api_orders, pages
+from kefu.web import (
+    api_calls,
+    api_cases,
+    api_chat,
+    api_intake,
+    api_orders,
+    api_search,
+    api_sla,
+    pages,
+)
 from kefu.web.auth import TokenCache
 from kefu.web.errors import domain_error_handler, http_error_handler, validation_error_handler
 from kefu.web.responses import FastJSONResponse
@@ -86,6 +95,11 @@ def create_app(app: App) -> FastAPI:
     api.add_exception_handler(StarletteHTTPException, http_error_handler)
     api.include_router(api_orders.router)
     api.include_router(api_cases.router)
+    api.include_router(api_intake.router)  # screening verdicts, overrides, flags, on duty
+    api.include_router(api_sla.router)
+    api.include_router(api_calls.router)  # phone channel (issue 3)
+    api.include_router(api_chat.router)  # chat channel (issue 3)
+    api.include_router(api_search.router)  # full-text search over cases
     api.include_router(pages.router)
     static = Path(__file__).parent / "static"
     api.mount("/static", StaticFiles(directory=static), name="static")

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kefu.domain.screening import PriorResolution
 from kefu.domain.types import CaseKind, Category, Channel, FeedbackType, Priority
 
 
@@ -24,6 +25,11 @@ class FileCaseIn(BaseModel):
     priority: Priority | None = None
     feedback_type: FeedbackType | None = None
     buyer_ref: str | None = Field(default=None, max_length=64)
+    prior_resolution: PriorResolution = Field(
+        default=PriorResolution.NONE,
+        description="is the matter settled or pending elsewhere (litigation, arbitration, an "
+        "authority, an offline agreement)? Such matters are not accepted (seeds 001, 003).",
+    )
 
 
 class ActionIn(BaseModel):
@@ -97,3 +103,22 @@ class CaseOut(BaseModel):
     ended_at: datetime | None
     reject_reason: str
     allowed_actions: list[str] = Field(default_factory=list)
+
+
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    category: Category
+
+
+class FlagReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: str = Field(description="cleared (the complaints were fair) or confirmed")
+
+
+class AvailabilityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on_duty: bool = True
+    shift_start: str = Field(default="09:00", max_length=5)
+    shift_end: str = Field(default="21:00", max_length=5)
+    working_days_only: bool = True

@@ -1,0 +1,172 @@
+"""One deadline sweep over N open cases with 1 % of their clocks due, beside a full-scan baseline.
+
+    uv run python -m bench.bench_sweep                  # N = 100 000 (~1 min with generation)
+    uv run python -m bench.bench_sweep --n 1000000      # the issue's figure (by hand, not in CI)
+
+Each case gets one running first-contact clock (the complaint default: 12 h, warn at 80 %,
+notify the supervisors on breach). 1 % are past due and already warned, so the sweep's work is
+exactly "breach these": clock update, timeline row, outbox row each. The other 99 % are due
+between now +1 h and +10 days. Rows go in with raw sqlite3 executemany, like bench/generate.py.
+
+Figures printed, all in this one run:
+- SQL via index: the sweep's predicate through ix_case_clocks_due (rows fetched, nothing else);
+- SQL full scan: the same predicate with the index disabled (`NOT INDEXED`) — what a sweep
+  without the due/state index costs; plus the sweep's own query with rows turned into clocks;
+- sweep: `sweep_due_clocks` end to end (all due clocks, batches of 1 000), then a second,
+  idle sweep (nothing due: the price of every worker pass).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kefu.bootstrap import upgrade_database
+from kefu.config import Settings
+from kefu.db.deadlines import spec_to_json
+from kefu.db.engine import make_engine
+from kefu.domain.sla_clock import ClockName
+from kefu.domain.sla_defaults import DEFAULT_POLICIES
+from kefu.services.deadline_sweep import SweepConfig, sweep_due_clocks
+from kefu.services.unit_of_work import UnitOfWork
+
+BATCH = 20_000
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def _ts(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def generate(path: Path, n: int, due_share: float, seed: int = 4) -> int:
+    url = f"sqlite:///{path}"
+    upgrade_database(Settings(database_url=url))
+    spec = next(p for p in DEFAULT_POLICIES if p.id == "complaint").clock(ClockName.FIRST_CONTACT)
+    assert spec is not None
+    spec_json = json.dumps(spec_to_json(spec))
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    conn.execute("BEGIN")
+    conn.execute(
+        "INSERT INTO users (username, display_name, password_hash, roles, is_active, created_at)"
+        " VALUES ('buyer', 'b', '', 'buyer', 1, ?), ('sup', 's', '', 'supervisor', 1, ?)",
+        (_ts(NOW), _ts(NOW)),
+    )
+    conn.execute("INSERT INTO teams (code, name) VALUES ('cs', 'cs')")
+    due_count = 0
+    for start in range(0, n, BATCH):
+        case_rows, clock_rows = [], []
+        for i in range(start, min(n, start + BATCH)):
+            due = rng.random() < due_share
+            due_count += due
+            due_at = (
+                NOW - timedelta(minutes=rng.randint(1, 600))
+                if due
+                else (NOW + timedelta(minutes=rng.randint(60, 14_400)))
+            )
+            started = due_at - timedelta(hours=12)
+            warn_at = started + timedelta(hours=9, minutes=36)
+            case_rows.append((i + 1, f"KF{i + 1:014d}", _ts(started), _ts(started), _ts(due_at)))
+            clock_rows.append(
+                (
+                    i + 1, spec_json, _ts(started), _ts(due_at), _ts(warn_at),
+                    _ts(warn_at) if due or warn_at <= NOW else None,
+                )
+            )  # fmt: skip
+        conn.executemany(
+            "INSERT INTO cases (id, number, kind, channel, category, priority, status, is_open,"
+            " buyer_id, subject, description, version, created_at, updated_at, due_at, team_id,"
+            " line_nos, contact_phone, contact_email, reject_reason)"
+            " VALUES (?, ?, 'complaint', 'web', '其他', 'normal', 'submitted', 1, 1, '标题',"
+            " '描述', 1, ?, ?, ?, 1, '', '', '', '')",
+            case_rows,
+        )
+        conn.executemany(
+            "INSERT INTO case_clocks (case_id, party, clock, policy_id, policy_version, rule, spec,"
+            " budget_amount, budget_measure, warn_share, paused_total_s, state, started_at,"
+            " due_at, warn_at, warned_at, provisional, facts, on_warning, on_breach, on_timeout)"
+            " VALUES (?, 'platform', 'first_contact', 'complaint', 1, 'seed-001', ?, 12,"
+            " 'calendar_hours', 0.8, 0, 'running', ?, ?, ?, ?, 0, '[]', 'notify_assignee',"
+            " 'notify_supervisor', 'none')",
+            clock_rows,
+        )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    return due_count
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--due", type=float, default=0.01)
+    parser.add_argument("--dir", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.dir or Path(tempfile.mkdtemp(prefix="kefu-sweep-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "sweep.db"
+    path.unlink(missing_ok=True)
+    due, gen_s = timed(lambda: generate(path, args.n, args.due))
+    print(f"generated {args.n:,} open cases + clocks, {due:,} due, in {gen_s:.1f} s ({path})")
+    engine = make_engine(f"sqlite:///{path}")
+    factory = lambda: UnitOfWork(engine)  # noqa: E731
+
+    def find_indexed() -> int:
+        with factory() as uow:
+            return len(uow.deadlines.due_for_breach(NOW, 10 * args.n))
+
+    def raw(hint: str) -> int:
+        with engine.connect() as conn:
+            return len(
+                conn.exec_driver_sql(
+                    f"SELECT * FROM case_clocks {hint} WHERE state = 'running' AND due_at < ?",
+                    (_ts(NOW),),
+                ).all()
+            )
+
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT * FROM case_clocks WHERE state = 'running' AND due_at < ?"
+            " ORDER BY due_at LIMIT 1000",
+            (_ts(NOW),),
+        ).all()
+    print("plan:", "; ".join(str(row[-1]) for row in plan))
+    for round_no in range(3):
+        found, idx_s = timed(find_indexed)
+        indexed, raw_s = timed(lambda: raw("INDEXED BY ix_case_clocks_due"))
+        scanned, scan_s = timed(lambda: raw("NOT INDEXED"))
+        assert found == indexed == scanned == due, (found, indexed, scanned, due)
+        print(
+            f"round {round_no + 1}: {found:,} due clocks — SQL via index {raw_s * 1000:.1f} ms,"
+            f" SQL full scan {scan_s * 1000:.1f} ms; the sweep's query incl. rows -> clocks"
+            f" {idx_s * 1000:.1f} ms"
+        )
+    report, sweep_s = timed(
+        lambda: sweep_due_clocks(factory, NOW, SweepConfig(batch=1000, max_batches=10_000))
+    )
+    assert report.breached == due, report
+    _, idle_s = timed(lambda: sweep_due_clocks(factory, NOW, SweepConfig()))
+    print(
+        f"sweep: {report.breached:,} breaches (clock + timeline + outbox rows each) in"
+        f" {sweep_s * 1000:.0f} ms = {sweep_s / max(1, report.breached) * 1e6:.0f} µs per clock;"
+        f" idle sweep afterwards {idle_s * 1000:.2f} ms"
+    )
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

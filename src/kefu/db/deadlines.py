@@ -1,0 +1,311 @@
+"""Deadline persistence: case clocks, suspensions and the sweep's bulk writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from kefu.db.calendars import CalendarRepo
+from kefu.db.cases import row_to_case
+from kefu.db.schema import cases, outbox, timeline
+from kefu.db.schema_deadlines import (
+    case_clocks,
+    case_suspensions,
+)
+from kefu.db.types import NO_DEADLINE, UTCDateTime
+from kefu.domain.calendar import DayEnd, Window
+from kefu.domain.case import Case
+from kefu.domain.sla_clock import (
+    ClockAction,
+    ClockSpec,
+    ClockState,
+    ClockStatus,
+    Measure,
+    Party,
+    PauseReason,
+    Span,
+    TimeoutOutcome,
+)
+
+
+def spec_to_json(spec: ClockSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "party": spec.party.value,
+        "measure": spec.measure.value,
+        "amount": spec.amount,
+        "rule": spec.rule,
+        "warn_share": spec.warn_share,
+        "on_warning": [a.value for a in spec.on_warning],
+        "on_breach": [a.value for a in spec.on_breach],
+        "on_timeout": spec.on_timeout.value,
+        "window": [spec.window.start_minute, spec.window.end_minute],
+        "day_end": spec.day_end.value,
+        "roll_to_working_day": spec.roll_to_working_day,
+        "caps": [[c.measure.value, c.amount, c.rule] for c in spec.caps],
+    }
+
+
+def spec_from_json(d: dict[str, Any]) -> ClockSpec:
+    return ClockSpec(
+        name=d["name"],
+        party=Party(d["party"]),
+        measure=Measure(d["measure"]),
+        amount=int(d["amount"]),
+        rule=d.get("rule", ""),
+        warn_share=float(d.get("warn_share", 0.8)),
+        on_warning=tuple(ClockAction(a) for a in d.get("on_warning", ())),
+        on_breach=tuple(ClockAction(a) for a in d.get("on_breach", ())),
+        on_timeout=TimeoutOutcome(d.get("on_timeout", "none")),
+        window=Window(*d["window"]),
+        day_end=DayEnd(d.get("day_end", DayEnd.END_OF_DAY.value)),
+        roll_to_working_day=bool(d.get("roll_to_working_day", False)),
+        caps=tuple(Span(Measure(m), int(a), r) for m, a, r in d.get("caps", ())),
+    )
+
+
+@dataclass
+class ClockRow:
+    """A stored clock: its domain state plus what the table keeps around it."""
+
+    id: int | None
+    case_id: int
+    policy_id: str
+    policy_version: int
+    state: ClockState
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+    met_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.state.spec.name
+
+    @property
+    def live(self) -> bool:
+        # A breached clock stays live until met or cancelled: the obligation is still open.
+        return self.state.status in (ClockStatus.RUNNING, ClockStatus.PAUSED, ClockStatus.BREACHED)
+
+
+def _mutable(c: ClockRow) -> dict[str, Any]:
+    s = c.state
+    return {
+        "state": s.status.value,
+        "due_at": s.due_at,
+        "warn_at": s.warn_at,
+        "paused_at": s.paused_at,
+        "pause_reason": s.pause_reason.value if s.pause_reason else None,
+        "paused_total_s": int(s.paused_total.total_seconds()),
+        "warned_at": c.warned_at,
+        "breached_at": c.breached_at,
+        "met_at": c.met_at,
+        "stopped_at": s.stopped_at,
+        "provisional": s.provisional,
+    }
+
+
+def clock_to_row(c: ClockRow) -> dict[str, Any]:
+    s = c.state
+    return {
+        "case_id": c.case_id,
+        "party": s.spec.party.value,
+        "clock": s.spec.name,
+        "policy_id": c.policy_id,
+        "policy_version": c.policy_version,
+        "rule": s.spec.rule[:200],
+        "spec": spec_to_json(s.spec),
+        "budget_amount": s.spec.amount,
+        "budget_measure": s.spec.measure.value,
+        "warn_share": s.spec.warn_share,
+        "started_at": s.started_at,
+        "facts": list(s.facts),
+        "on_warning": ",".join(s.spec.on_warning),
+        "on_breach": ",".join(s.spec.on_breach),
+        "on_timeout": s.spec.on_timeout.value,
+        **_mutable(c),
+    }
+
+
+def _clock(r: RowMapping) -> ClockRow:
+    state = ClockState(
+        spec=spec_from_json(r["spec"]),
+        started_at=r["started_at"],
+        due_at=r["due_at"],
+        warn_at=r["warn_at"],
+        status=ClockStatus(r["state"]),
+        paused_at=r["paused_at"],
+        pause_reason=PauseReason(r["pause_reason"]) if r["pause_reason"] else None,
+        paused_total=timedelta(seconds=r["paused_total_s"]),
+        stopped_at=r["stopped_at"],
+        met_late=r["met_at"] is not None and r["breached_at"] is not None,
+        provisional=bool(r["provisional"]),
+        facts=tuple(r["facts"] or ()),
+    )
+    return ClockRow(
+        r["id"],
+        r["case_id"],
+        r["policy_id"],
+        r["policy_version"],
+        state,
+        r["warned_at"],
+        r["breached_at"],
+        r["met_at"],
+    )
+
+
+@dataclass(frozen=True)
+class Suspension:
+    id: int
+    case_id: int
+    reason: str
+    limit_key: str
+    started_at: datetime
+    resume_at: datetime
+    ended_at: datetime | None
+
+
+_LIVE = (ClockStatus.RUNNING.value, ClockStatus.PAUSED.value, ClockStatus.BREACHED.value)
+_DUE = (ClockStatus.RUNNING.value, ClockStatus.BREACHED.value)
+
+
+class DeadlineRepo(CalendarRepo):
+    """Clocks and suspensions; calendars, agreements and violations come from CalendarRepo."""
+
+    # --- clocks -----------------------------------------------------------------------------
+
+    def add_clocks(self, clocks: Sequence[ClockRow]) -> None:
+        if clocks:
+            self.conn.execute(insert(case_clocks), [clock_to_row(c) for c in clocks])
+
+    def clocks_for_case(self, case_id: int, *, live_only: bool = False) -> list[ClockRow]:
+        stmt = select(case_clocks).where(case_clocks.c.case_id == case_id)
+        if live_only:
+            stmt = stmt.where(case_clocks.c.state.in_(_LIVE))
+        return [_clock(r) for r in self.conn.execute(stmt.order_by(case_clocks.c.id)).mappings()]
+
+    def save_clocks(self, clocks: Iterable[ClockRow]) -> None:
+        """Write the changing columns of existing clocks (one executemany)."""
+        rows = [{"_id": c.id, **_mutable(c)} for c in clocks if c.id is not None]
+        if not rows:
+            return
+        cols: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "_id"}
+        stmt = update(case_clocks).where(case_clocks.c.id == bindparam("_id")).values(**cols)
+        self.conn.execute(stmt, rows)
+
+    def _due(self, condition: Any, order: Any, limit: int) -> list[ClockRow]:
+        stmt = select(case_clocks).where(condition).order_by(order).limit(limit)
+        if self.conn.dialect.name == "postgresql":
+            # Several workers: each takes its own rows, nobody waits on another's.
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [_clock(r) for r in self.conn.execute(stmt).mappings()]
+
+    def due_for_breach(self, now: datetime, limit: int) -> list[ClockRow]:
+        c = case_clocks.c
+        return self._due(and_(c.state == "running", c.due_at < now), c.due_at, limit)
+
+    def due_for_warning(self, now: datetime, limit: int) -> list[ClockRow]:
+        c = case_clocks.c
+        cond = and_(c.state == "running", c.warned_at.is_(None), c.warn_at <= now)
+        return self._due(cond, c.warn_at, limit)
+
+    def provisional_clocks(self, limit: int) -> list[ClockRow]:
+        c = case_clocks.c
+        cond = and_(c.provisional.is_(True), c.state.in_(_LIVE))
+        return [
+            _clock(r)
+            for r in self.conn.execute(select(case_clocks).where(cond).limit(limit)).mappings()
+        ]
+
+    # --- suspensions ------------------------------------------------------------------------
+
+    def add_suspension(
+        self, case_id: int, reason: str, limit_key: str, started_at: datetime, resume_at: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(case_suspensions).values(
+                case_id=case_id,
+                reason=reason,
+                limit_key=limit_key,
+                started_at=started_at,
+                resume_at=resume_at,
+            )
+        )
+
+    def open_suspension(self, case_id: int) -> Suspension | None:
+        row = (
+            self.conn.execute(
+                select(case_suspensions).where(
+                    case_suspensions.c.case_id == case_id, case_suspensions.c.ended_at.is_(None)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return Suspension(**{k: row[k] for k in Suspension.__dataclass_fields__}) if row else None
+
+    def end_suspension(self, suspension_id: int, now: datetime, by: str) -> None:
+        self.conn.execute(
+            update(case_suspensions)
+            .where(case_suspensions.c.id == suspension_id)
+            .values(ended_at=now, ended_by=by)
+        )
+
+    def extend_suspension(self, suspension_id: int, limit_key: str, resume_at: datetime) -> None:
+        self.conn.execute(
+            update(case_suspensions)
+            .where(case_suspensions.c.id == suspension_id)
+            .values(limit_key=limit_key, resume_at=resume_at)
+        )
+
+    def due_suspensions(self, now: datetime, limit: int) -> list[Suspension]:
+        s = case_suspensions.c
+        stmt = (
+            select(case_suspensions)
+            .where(s.ended_at.is_(None), s.resume_at <= now)
+            .order_by(s.resume_at)
+            .limit(limit)
+        )
+        rows = self.conn.execute(stmt).mappings()
+        return [Suspension(**{k: r[k] for k in Suspension.__dataclass_fields__}) for r in rows]
+
+    # --- bulk writes the sweep needs ---------------------------------------------------------
+
+    def set_case_due(self, case_id: int, due: datetime | None) -> None:
+        """Queue sort key only: no version bump (the clocks, not a person, moved it)."""
+        self.conn.execute(
+            update(cases).where(cases.c.id == case_id).values(due_at=due or NO_DEADLINE)
+        )
+
+    def refresh_case_due(self, case_ids: Sequence[int]) -> None:
+        """cases.due_at = earliest running or overdue clock (NO_DEADLINE if none), in bulk."""
+        if not case_ids:
+            return
+        c = case_clocks.c
+        earliest = func.min(c.due_at, type_=UTCDateTime())
+        result = self.conn.execute(
+            select(c.case_id, earliest)
+            .where(c.case_id.in_(list(case_ids)), c.state.in_(_DUE))
+            .group_by(c.case_id)
+        )
+        found = {int(case_id): due for case_id, due in result}
+        stmt = update(cases).where(cases.c.id == bindparam("_id")).values(due_at=bindparam("_due"))
+        self.conn.execute(stmt, [{"_id": i, "_due": found.get(i) or NO_DEADLINE} for i in case_ids])
+
+    def cases_by_ids(self, ids: Sequence[int]) -> dict[int, Case]:
+        stmt = select(cases).where(cases.c.id.in_(list(ids)))
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()  # the sweep saves some of them; no lost update
+        return {int(r["id"]): row_to_case(r) for r in self.conn.execute(stmt).mappings()}
+
+    def append_timeline(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(timeline), list(rows))
+
+    def add_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(outbox), list(rows))

@@ -1,0 +1,320 @@
+"""Mail intake: store the raw mail, then open a case, thread a reply, or record why neither."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from kefu.adapters.email_parser import ParsedEmail, parse_email, text_for_case
+from kefu.adapters.storage import BlobStorage
+from kefu.db.channels import INBOUND
+from kefu.domain.case import MAX_DESCRIPTION, Case
+from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound
+from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Channel, FeedbackType, Role, Visibility
+from kefu.services.cases import FileCaseInput, file_case
+from kefu.services.channel_filing import (
+    SkippedFile,
+    attach_stored,
+    buyer_for_contact,
+    store_evidence_files,
+)
+from kefu.services.mail_outbound import MailConfig, queue_auto_answer
+from kefu.services.policy import CasePolicy
+from kefu.services.unit_of_work import UnitOfWork
+
+# Verdicts of an inbound mail (stored on its row) and of a repeated delivery (not stored).
+CASE_OPENED, THREADED, IGNORED, REJECTED, DUPLICATE = (
+    "case_opened",
+    "threaded",
+    "ignored",
+    "rejected",
+    "duplicate",
+)
+MAX_AUTO_ANSWERS_PER_DAY = 3  # per sender: a broken client re-sending empty mail gets 3, not 300
+# Order numbers as shops write them: letters and digits, at least one digit, 6-40 long.
+_ORDER_TOKEN = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z]{0,6}\d[A-Za-z0-9-]{4,38})(?![A-Za-z0-9-])")
+_TRUNCATED = "\n……（内容过长，全文见原始邮件 / truncated, see the original mail）"
+_NON_CASE_ZH = {"loop": "疑似邮件循环", "bounce": "退信", "auto_reply": "自动回复"}
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    message_id: str
+    verdict: str
+    reason: str = ""
+    case_number: str | None = None
+    fields: tuple[FieldError, ...] = ()
+
+
+def message_key(parsed: ParsedEmail, raw_sha256: str) -> str:
+    """The Message-ID, or a hash of the raw bytes for mail without one; always ≤ 500 chars."""
+    mid = parsed.message_id
+    if not mid:
+        return f"<sha256.{raw_sha256}@kefu.invalid>"
+    if len(mid) > 500:
+        return f"<long.{hashlib.sha256(mid.encode()).hexdigest()}@kefu.invalid>"
+    return mid
+
+
+def intake_mail(
+    uow: UnitOfWork,
+    storage: BlobStorage,
+    *,
+    raw: bytes,
+    now: datetime,
+    policy: CasePolicy,
+    mail: MailConfig,
+) -> IntakeResult:
+    """Handle one inbound mail exactly once per Message-ID; never raises for bad mail.
+
+    The raw bytes are stored (content-addressed) before anything else, so a mail that reached
+    this point is never lost; database errors propagate, so the receiver answers 451 / leaves
+    the IMAP message unseen and the same mail comes again.
+    """
+    blob = storage.put(raw)
+    parsed = parse_email(raw)
+    key = message_key(parsed, blob.sha256)
+    with uow:
+        known = uow.channels.mail.by_message_id(key)
+        if known is not None:
+            number = uow.cases.get(known.case_id).number if known.case_id else None
+            if known.direction != INBOUND:
+                return IntakeResult(key, IGNORED, "own_message", number)
+            return IntakeResult(key, DUPLICATE, known.verdict, number)
+        case = _thread_case(uow, parsed)
+    stamp = _Stamp(key, parsed, blob.sha256, len(raw), now)
+    non_case = _non_case_reason(parsed, mail)
+    if non_case:
+        return _record_ignored(uow, stamp, case, non_case)
+    if case is not None:
+        return _thread_reply(uow, storage, stamp, case, policy)
+    return _open_case(uow, storage, stamp, policy, mail)
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    key: str
+    parsed: ParsedEmail
+    sha256: str
+    size: int
+    now: datetime
+
+    def row(
+        self, verdict: str, case_id: int | None, reason: str = "", detail: str = ""
+    ) -> dict[str, Any]:
+        return {
+            "message_id": self.key,
+            "direction": INBOUND,
+            "case_id": case_id,
+            "peer": self.parsed.sender,
+            "subject": self.parsed.subject,
+            "raw_sha256": self.sha256,
+            "raw_size": self.size,
+            "verdict": verdict,
+            "reason": reason,
+            "detail": detail,
+            "now": self.now,
+        }
+
+
+def _non_case_reason(parsed: ParsedEmail, mail: MailConfig) -> str:
+    if parsed.loop_suspect or (parsed.sender and parsed.sender.lower() == mail.from_addr.lower()):
+        return "loop"
+    if parsed.is_bounce:
+        return "bounce"
+    if parsed.is_auto_reply:
+        return "auto_reply"
+    return ""
+
+
+def _thread_case(uow: UnitOfWork, parsed: ParsedEmail) -> Case | None:
+    """The case this mail answers: its number in the subject, else a known In-Reply-To/Reference."""
+    if parsed.case_number:
+        try:
+            return uow.cases.get_by_number(parsed.case_number)
+        except NotFound:
+            pass
+    ids = [i for i in [parsed.in_reply_to, *parsed.references] if i]
+    case_id = uow.channels.mail.case_for_thread(ids)
+    return uow.cases.get(case_id) if case_id is not None else None
+
+
+def _record_ignored(uow: UnitOfWork, stamp: _Stamp, case: Case | None, reason: str) -> IntakeResult:
+    """Kept and logged, never answered; a case it refers to gets an internal note for staff."""
+    with uow:
+        fresh = uow.channels.mail.add(**stamp.row(IGNORED, case.id if case else None, reason))
+        if fresh and case is not None:
+            case = uow.cases.get(case.id)  # type: ignore[arg-type]
+            note = (
+                f"收到{_NON_CASE_ZH[reason]}邮件（未回复）/ received an {reason} mail "
+                f"(not answered): {stamp.parsed.sender} · {stamp.parsed.subject[:120]}"
+            )
+            case.post(SYSTEM_ACTOR, note, Visibility.INTERNAL, stamp.now)
+            uow.touch_case(case)
+        uow.commit()
+    number = case.number if case is not None else None
+    return IntakeResult(stamp.key, IGNORED if fresh else DUPLICATE, reason, number)
+
+
+def _mail_files(parsed: ParsedEmail) -> list[tuple[str, bytes]]:
+    return [(a.filename, a.payload) for a in parsed.attachments]
+
+
+def _skipped_note(skipped: list[SkippedFile]) -> str:
+    lines = [f"- {s.filename}: {s.reason_zh} / {s.reason_en}" for s in skipped]
+    return "以下邮件附件未保存为证据（原始邮件已保存）/ attachments not kept as evidence " + (
+        "(the original mail is stored):\n" + "\n".join(lines)
+    )
+
+
+def _speaker(uow: UnitOfWork, case: Case, sender: str) -> Actor | None:
+    """The case party who wrote this mail (buyer by address, or the shop's seller), else None."""
+    for user_id in uow.channels.contacts.user_ids_with_email(sender) if sender else []:
+        user = uow.people.user_by_id(user_id)
+        if user.id == case.buyer_id:
+            return user.actor()
+        if Role.SELLER in user.roles and case.shop_id is not None and user.shop_id == case.shop_id:
+            return user.actor()
+    if sender and sender.lower() == case.contact_email.lower():
+        return uow.people.user_by_id(case.buyer_id).actor()
+    return None
+
+
+def _thread_reply(
+    uow: UnitOfWork, storage: BlobStorage, stamp: _Stamp, case: Case, policy: CasePolicy
+) -> IntakeResult:
+    """A reply never opens a case: a party's mail is a public message, anyone else's a note."""
+    text = text_for_case(stamp.parsed).strip()[: MAX_DESCRIPTION - 100]
+    stored, skipped = store_evidence_files(storage, policy, _mail_files(stamp.parsed))
+    with uow:
+        case = uow.cases.get(case.id)  # type: ignore[arg-type]
+        if not uow.channels.mail.add(**stamp.row(THREADED, case.id)):
+            return IntakeResult(stamp.key, DUPLICATE, THREADED, case.number)
+        speaker = _speaker(uow, case, stamp.parsed.sender)
+        if speaker is None:
+            note = (
+                f"来自非当事人 {stamp.parsed.sender or '(未知)'} 的邮件 / mail from a non-party:\n"
+            )
+            case.post(SYSTEM_ACTOR, note + (text or "(空 empty)"), Visibility.INTERNAL, stamp.now)
+        else:
+            if text:
+                case.post(speaker, text, Visibility.PUBLIC, stamp.now)
+            attach_stored(uow, case, speaker, stored, stamp.now)
+        if skipped:
+            case.post(SYSTEM_ACTOR, _skipped_note(skipped), Visibility.INTERNAL, stamp.now)
+        uow.touch_case(case)
+        uow.commit()
+    return IntakeResult(stamp.key, THREADED, "party" if speaker else "non_party", case.number)
+
+
+def _subject_and_text(parsed: ParsedEmail) -> tuple[str, str]:
+    text = text_for_case(parsed).strip()
+    if len(text) > MAX_DESCRIPTION:
+        text = text[: MAX_DESCRIPTION - len(_TRUNCATED)] + _TRUNCATED
+    subject = re.sub(r"\s+", " ", parsed.subject).strip()
+    if not subject and text:
+        subject = text.splitlines()[0][:60]  # a mail without subject: its first line names it
+    return subject[:200], text
+
+
+def _owned_order(uow: UnitOfWork, buyer_ref: str | None, text: str) -> str | None:
+    """The first order number in the text that is on this platform and belongs to the buyer."""
+    if not buyer_ref:
+        return None
+    seen: set[str] = set()
+    for token in map(str, _ORDER_TOKEN.findall(text)):
+        if token in seen or token.startswith("KF") or len(seen) >= 20:
+            continue
+        seen.add(token)
+        try:
+            stored = uow.orders.get_by_no(token)
+        except NotFound:
+            continue
+        if stored.order.buyer_ref == buyer_ref:
+            return token
+    return None
+
+
+def _open_case(
+    uow: UnitOfWork, storage: BlobStorage, stamp: _Stamp, policy: CasePolicy, mail: MailConfig
+) -> IntakeResult:
+    parsed = stamp.parsed
+    subject, text = _subject_and_text(parsed)
+    if not parsed.sender:
+        fault = FieldError("from", "missing", "无法识别发件人地址", "no sender address found")
+        return _record_rejected(uow, stamp, [fault], mail, answer=False)
+    with uow:
+        buyer = buyer_for_contact(
+            uow, email=parsed.sender, display_name=parsed.sender_name, now=stamp.now
+        )
+        uow.commit()
+    with uow:
+        order_no = _owned_order(uow, buyer.buyer_ref, f"{parsed.subject}\n{text}")
+    data = FileCaseInput(
+        kind=CaseKind.COMPLAINT if order_no else CaseKind.FEEDBACK,
+        channel=Channel.EMAIL,
+        subject=subject,
+        description=text,
+        order_no=order_no,
+        contact_email=parsed.sender,
+        feedback_type=None if order_no else FeedbackType.REPORT,
+    )
+    try:
+        filed = file_case(
+            uow,
+            actor=buyer.actor(),
+            data=data,
+            now=stamp.now,
+            policy=policy,
+            idempotency_key=f"mail:{hashlib.sha256(stamp.key.encode()).hexdigest()}",
+            request_hash=stamp.sha256,
+        )
+    except InvalidInput as exc:
+        return _record_rejected(uow, stamp, list(exc.fields), mail, answer=True)
+    except DomainError as exc:
+        fault = FieldError("mail", exc.code, exc.zh, exc.en)
+        return _record_rejected(uow, stamp, [fault], mail, answer=False)
+    stored, skipped = store_evidence_files(storage, policy, _mail_files(parsed))
+    with uow:
+        case = uow.cases.get(filed.case.id)  # type: ignore[arg-type]
+        if not uow.channels.mail.add(**stamp.row(CASE_OPENED, case.id)):
+            return IntakeResult(stamp.key, DUPLICATE, CASE_OPENED, case.number)
+        attach_stored(uow, case, buyer.actor(), stored, stamp.now)
+        if skipped:
+            case.post(SYSTEM_ACTOR, _skipped_note(skipped), Visibility.INTERNAL, stamp.now)
+        uow.touch_case(case)
+        uow.commit()
+    return IntakeResult(stamp.key, CASE_OPENED, data.kind.value, case.number)
+
+
+def _record_rejected(
+    uow: UnitOfWork, stamp: _Stamp, faults: list[FieldError], mail: MailConfig, *, answer: bool
+) -> IntakeResult:
+    """Record the refusal with every field at fault; answer the sender once (rate-limited)."""
+    detail = json.dumps([f.as_dict() for f in faults], ensure_ascii=False)
+    sender = stamp.parsed.sender
+    with uow:
+        if answer and sender:
+            since = stamp.now - timedelta(days=1)
+            answer = (
+                uow.channels.mail.rejected_count_since(sender, since) < MAX_AUTO_ANSWERS_PER_DAY
+            )
+        if not uow.channels.mail.add(**stamp.row(REJECTED, None, "invalid", detail)):
+            return IntakeResult(stamp.key, DUPLICATE, REJECTED)
+        if answer and sender:
+            queue_auto_answer(
+                uow,
+                to=sender,
+                subject=stamp.parsed.subject,
+                in_reply_to=stamp.key,
+                references=stamp.parsed.references,
+                faults=faults,
+                now=stamp.now,
+                mail=mail,
+            )
+        uow.commit()
+    return IntakeResult(stamp.key, REJECTED, "invalid", None, tuple(faults))

@@ -1,0 +1,189 @@
+"""Outgoing case mail: outbox rows the relay sends so replies thread in the buyer's client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Protocol
+
+import structlog
+
+from kefu.adapters.email_out import LOOP_HEADER, build_reply
+from kefu.adapters.storage import BlobStorage
+from kefu.db.channels import INBOUND, OUTBOUND, MailRecord
+from kefu.db.outbox import OutboxRow
+from kefu.domain.errors import FieldError
+from kefu.services.notifications import MAIL_TOPIC
+from kefu.services.unit_of_work import UnitOfWork
+
+log = structlog.get_logger("kefu.mail")
+QUEUED, SENT, LOGGED = "queued", "sent", "logged"
+_FOOTER = (
+    "\n\n——\n请直接回复本邮件，并保留主题中的案件号。\n"
+    "Reply to this mail and keep the case number in the subject."
+)
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """Who we are on the email channel: the From address and the domain of our Message-IDs."""
+
+    from_addr: str = "kefu@localhost"
+
+    @property
+    def domain(self) -> str:
+        return self.from_addr.rpartition("@")[2] or "localhost"
+
+
+class MailTransport(Protocol):
+    @property
+    def delivers(self) -> bool:
+        """False for a transport that only logs (no SMTP server configured)."""
+        ...
+
+    def send(self, msg: EmailMessage) -> None: ...
+
+
+def queue_auto_answer(
+    uow: UnitOfWork,
+    *,
+    to: str,
+    subject: str,
+    in_reply_to: str,
+    references: list[str],
+    faults: list[FieldError],
+    now: datetime,
+    mail: MailConfig,
+) -> None:
+    """Queue (in the caller's transaction) the zh+en answer that says what the mail lacked."""
+    lines_zh = "\n".join(f"- {f.field}：{f.zh}" for f in faults)
+    lines_en = "\n".join(f"- {f.field}: {f.en}" for f in faults)
+    body = (
+        "您好，您的邮件未能受理为投诉或反馈，原因如下：\n"
+        f"{lines_zh}\n请补充后重新发送（新邮件即可）。\n\n"
+        "Hello, your mail could not be accepted as a complaint or feedback:\n"
+        f"{lines_en}\nPlease add what is missing and send it again (a new mail is fine).\n\n"
+        "此邮件由系统自动发送 / This is an automatic answer."
+    )
+    payload = {
+        "kind": "auto_answer",
+        "to": to,
+        "subject": subject,
+        "in_reply_to": in_reply_to,
+        "references": references,
+        "body": body,
+        "actor_id": 0,
+    }
+    uow.outbox.add(MAIL_TOPIC, None, payload, now)
+
+
+def _ack_body(number: str) -> str:
+    return (
+        f"您好，我们已收到您的邮件，案件号 {number}。客服会尽快处理并通过邮件回复您。\n\n"
+        f"Hello, we received your mail as case {number}. An agent will answer you by mail."
+    )
+
+
+def _thread(mails: list[MailRecord]) -> tuple[MailRecord | None, list[str]]:
+    """The last inbound mail (what we answer) and every id of the case's mail, oldest first."""
+    last_in = next((m for m in reversed(mails) if m.direction == INBOUND), None)
+    return last_in, [m.message_id for m in mails]
+
+
+def _compose(
+    uow: UnitOfWork, row: OutboxRow, mail: MailConfig
+) -> tuple[EmailMessage, int | None, str] | None:
+    p = row.payload
+    number = str(p.get("case_number") or "")
+    automatic = p.get("kind") in ("ack", "auto_answer")
+    body = str(p.get("body", ""))
+    if not number:
+        to, subject = str(p.get("to", "")), str(p.get("subject", ""))
+        in_reply_to, refs, case_id = p.get("in_reply_to"), list(p.get("references") or []), None
+    else:
+        case = uow.cases.get_by_number(number)
+        last_in, refs = _thread(uow.channels.mail.for_case(case.id))  # type: ignore[arg-type]
+        case_id = case.id
+        to = (last_in.peer if last_in else "") or case.contact_email
+        subject = last_in.subject if last_in and last_in.subject else case.subject
+        in_reply_to = last_in.message_id if last_in else (refs[-1] if refs else None)
+        if p.get("kind") == "ack":
+            body = _ack_body(number)
+    if not to:
+        return None
+    msg = build_reply(
+        case_number=number or "KF",
+        to=to,
+        subject=subject,
+        body_text=body if automatic else body + _FOOTER,
+        from_addr=mail.from_addr,
+        in_reply_to=in_reply_to,
+        references=refs,
+        domain=mail.domain,
+        automatic=automatic,
+    )
+    # The id derives from the outbox row: a retried send carries the same Message-ID, so the
+    # buyer's client shows one mail and our record of it is written once.
+    del msg["Message-ID"]
+    msg["Message-ID"] = f"<kefu.{row.id}.{number or 'answer'}@{mail.domain}>"
+    if not number:
+        msg.replace_header("Subject", f"Re: {subject}".strip() if subject else "kefu 客服")
+        msg.replace_header(LOOP_HEADER, f"answer@{mail.domain}")
+    return msg, case_id, to
+
+
+def send_outbox_mail(
+    uow: UnitOfWork,
+    storage: BlobStorage,
+    transport: MailTransport,
+    *,
+    row: OutboxRow,
+    now: datetime,
+    mail: MailConfig,
+) -> str | None:
+    """Build, record (Message-ID → case) and send one queued mail; raising means retry later."""
+    with uow:
+        composed = _compose(uow, row, mail)
+    if composed is None:
+        log.warning("mail_without_recipient", outbox_id=row.id)
+        return None
+    msg, case_id, to = composed
+    message_id = str(msg["Message-ID"])
+    raw = msg.as_bytes()
+    blob = storage.put(raw)
+    with uow:
+        # Recorded before sending: a buyer answering at once already threads back to the case.
+        uow.channels.mail.add(
+            message_id=message_id,
+            direction=OUTBOUND,
+            case_id=case_id,
+            peer=to,
+            subject=str(msg["Subject"]),
+            raw_sha256=blob.sha256,
+            raw_size=len(raw),
+            verdict=QUEUED,
+            reason=str(row.payload.get("kind", "")),
+            now=now,
+        )
+        uow.commit()
+    transport.send(msg)
+    with uow:
+        uow.channels.mail.set_verdict(message_id, SENT if transport.delivers else LOGGED)
+        uow.commit()
+    return message_id
+
+
+def mail_handler(
+    uow_factory: Callable[[], UnitOfWork],
+    storage: BlobStorage,
+    transport: MailTransport,
+    mail: MailConfig,
+) -> Callable[[OutboxRow, datetime], None]:
+    """The relay's handler for `mail_out` rows."""
+
+    def handle(row: OutboxRow, now: datetime) -> None:
+        send_outbox_mail(uow_factory(), storage, transport, row=row, now=now, mail=mail)
+
+    return handle

@@ -1,0 +1,173 @@
+"""Intents around screening: read a verdict, correct a category, export corrections, review
+flagged buyers, and say who is on duty for auto-assignment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kefu.domain import rbac
+from kefu.domain.errors import FieldError, InvalidInput, NotFound, VersionConflict
+from kefu.domain.rbac import Permission
+from kefu.domain.routing import parse_shift_time
+from kefu.domain.types import Actor, Category, Role
+from kefu.services.cases import load_visible
+from kefu.services.unit_of_work import UnitOfWork
+
+FLAG_DECISIONS = ("cleared", "confirmed")
+
+
+def screening_of(uow: UnitOfWork, *, actor: Actor, number: str) -> dict[str, Any]:
+    """The verdict with its rule trail; the words as written only for supervisors and admins."""
+    rbac.require(actor, Permission.VIEW_SCREENING)
+    with uow:
+        case = load_visible(uow, actor, number)
+        assert case.id is not None
+        found = uow.intake.screening(case.id)
+        if found is None:
+            raise NotFound("审核记录 screening", number)
+        duplicate_of = found.pop("duplicate_of")
+        found["duplicate_of"] = uow.cases.get(duplicate_of).number if duplicate_of else None
+        if not actor.has(Role.SUPERVISOR, Role.ADMIN):
+            found.pop("original_subject")
+            found.pop("original_description")
+        found.pop("case_id")
+        found["number"] = number
+        return found
+
+
+def recategorize(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    number: str,
+    category: Category,
+    expected_version: int,
+    now: datetime,
+) -> int:
+    """Correct the category (version-checked); the correction is kept for retraining."""
+    rbac.require(actor, Permission.RECATEGORIZE)
+    with uow:
+        case = load_visible(uow, actor, number)
+        assert case.id is not None
+        if case.version != expected_version:
+            raise VersionConflict(expected_version, case.version)
+        screened = uow.intake.screening(case.id)
+        model_category = case.category.value
+        if screened is not None:
+            model_category = _model_choice(screened) or model_category
+        before = case.category
+        case.recategorize(actor, category, now)
+        uow.save_case(case, expected_version)
+        uow.intake.add_override(
+            {
+                "case_id": case.id,
+                "from_category": before.value,
+                "to_category": category.value,
+                "model_category": model_category,
+                "text": f"{case.subject}\n{case.description}",
+                "actor_id": actor.user_id,
+                "at": now,
+            }
+        )
+        uow.commit()
+        return case.version
+
+
+def _model_choice(screened: dict[str, Any]) -> str | None:
+    for line in screened.get("classification_trail") or []:
+        text = str(line)
+        if text.startswith("rules decide "):
+            return text.split()[2]
+        if text.startswith("model "):
+            return text.split()[1]
+    return None
+
+
+def export_overrides(
+    uow: UnitOfWork, *, actor: Actor, after_id: int = 0, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Corrections in id order as {id, text, label, was, model, at}: training lines as-is."""
+    rbac.require(actor, Permission.EXPORT_OVERRIDES)
+    with uow:
+        return [
+            {
+                "id": r["id"],
+                "text": r["text"],
+                "label": r["to_category"],
+                "was": r["from_category"],
+                "model": r["model_category"],
+                "at": r["at"].isoformat(),
+            }
+            for r in uow.intake.overrides(after_id=after_id, limit=limit)
+        ]
+
+
+def buyer_flags(uow: UnitOfWork, *, actor: Actor, status: str | None) -> list[dict[str, Any]]:
+    rbac.require(actor, Permission.REVIEW_BUYER_FLAGS)
+    with uow:
+        return uow.intake.flags(status=status)
+
+
+def review_buyer_flag(
+    uow: UnitOfWork, *, actor: Actor, flag_id: int, decision: str, now: datetime
+) -> None:
+    """Close a flag as cleared (the complaints were fair) or confirmed (malicious)."""
+    rbac.require(actor, Permission.REVIEW_BUYER_FLAGS)
+    if decision not in FLAG_DECISIONS:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "decision",
+                    "invalid",
+                    "复核结论只能是 cleared（无恶意）或 confirmed（确认恶意）",
+                    "decision must be cleared or confirmed",
+                )
+            ]
+        )
+    with uow:
+        if not uow.intake.review_flag(flag_id, reviewer_id=actor.user_id, status=decision, now=now):
+            raise NotFound("待复核标记 open flag", flag_id)
+        uow.commit()
+
+
+def set_availability(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    username: str,
+    on_duty: bool,
+    shift_start: str,
+    shift_end: str,
+    working_days_only: bool,
+) -> dict[str, Any]:
+    """Record who takes new cases and when; supervisors and admins set it for their staff."""
+    rbac.require(actor, Permission.MANAGE_AVAILABILITY)
+    errors = []
+    for name, raw in (("shift_start", shift_start), ("shift_end", shift_end)):
+        try:
+            parse_shift_time(raw)
+        except ValueError:
+            errors.append(
+                FieldError(name, "invalid_time", "时间格式应为 HH:MM", "time must be HH:MM")
+            )
+    with uow:
+        user = uow.people.user_by_username(username)
+        if user is None or not user.roles & {Role.AGENT, Role.TECH_SUPPORT, Role.SUPERVISOR}:
+            errors.append(
+                FieldError("username", "unknown", f"没有客服 {username}", f"no staff {username}")
+            )
+        if errors:
+            raise InvalidInput(errors)
+        assert user is not None
+        uow.intake.set_availability(
+            user.id,
+            on_duty=on_duty,
+            shift_start=shift_start,
+            shift_end=shift_end,
+            working_days_only=working_days_only,
+        )
+        found = uow.intake.availability(user.id)
+        uow.commit()
+        assert found is not None
+        return {**found, "username": username}

@@ -1,0 +1,66 @@
+"""/api/v1/calls: an agent logs a phone call as a case (channel phone)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.bootstrap import App
+from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
+from kefu.services import calls as call_svc
+from kefu.web.api_cases import case_out
+from kefu.web.auth import current_actor
+
+router = APIRouter(prefix="/api/v1", tags=["channels"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+class CallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    caller_name: str = Field(default="", max_length=100)
+    caller_number: str = Field(min_length=1, max_length=32)
+    direction: Literal["inbound", "outbound"] = "inbound"
+    started_at: datetime = Field(description="with a UTC offset, e.g. 2026-11-24T10:00:00+08:00")
+    duration_s: int = Field(ge=0, le=86400)
+    notes: str = Field(max_length=5000, description="what the caller said; becomes the case text")
+    subject: str = Field(default="", max_length=200)
+    order_no: str | None = Field(default=None, max_length=64)
+    kind: CaseKind | None = None
+    feedback_type: FeedbackType | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+
+
+@router.post("/calls", status_code=201)
+def log_call(
+    body: CallIn,
+    request: Request,
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Staff only: the call becomes a case; its details are kept and shown to staff."""
+    app: App = request.app.state.kefu
+    payload = body.model_dump(mode="json")
+    request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    logged = call_svc.log_call(
+        app.uow(),
+        actor=actor,
+        call=call_svc.CallInput(**body.model_dump()),
+        now=app.clock.now(),
+        policy=app.policy,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+    out = case_out(logged.case, allowed=logged.case.allowed_actions(actor))
+    out["call"] = {"id": logged.call_id, **payload}
+    return JSONResponse(
+        out,
+        status_code=201 if logged.created else 200,
+        headers={"Location": f"/api/v1/cases/{logged.case.number}"},
+    )

@@ -1,0 +1,95 @@
+"""/api/v1 screening: verdicts, category corrections and their export, flags, staff on duty."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from kefu.bootstrap import App
+from kefu.domain.types import Actor
+from kefu.services import screening_admin as svc
+from kefu.web.auth import current_actor
+from kefu.web.schemas import AvailabilityIn, CategoryIn, FlagReviewIn
+
+router = APIRouter(prefix="/api/v1", tags=["screening"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def _app(request: Request) -> App:
+    app: App = request.app.state.kefu
+    return app
+
+
+@router.get("/cases/{number}/screening")
+def get_screening(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
+    """Why the case was accepted, rejected or sent to compliance: reason code and rule trail."""
+    return svc.screening_of(_app(request).reader(), actor=actor, number=number)
+
+
+@router.post("/cases/{number}/category")
+def correct_category(
+    number: str, body: CategoryIn, request: Request, actor: ActorDep
+) -> dict[str, Any]:
+    """Correct the category; the correction is recorded and exported for retraining."""
+    app = _app(request)
+    version = svc.recategorize(
+        app.uow(),
+        actor=actor,
+        number=number,
+        category=body.category,
+        expected_version=body.version,
+        now=app.clock.now(),
+    )
+    return {"number": number, "category": body.category.value, "version": version}
+
+
+@router.get("/classification/overrides")
+def export_overrides(
+    request: Request,
+    actor: ActorDep,
+    after: int = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> dict[str, Any]:
+    """Category corrections in id order ({text, label, …}); page with `after` = last id."""
+    items = svc.export_overrides(_app(request).reader(), actor=actor, after_id=after, limit=limit)
+    return {"items": items, "next_after": items[-1]["id"] if items else after}
+
+
+@router.get("/buyer-flags")
+def list_buyer_flags(
+    request: Request, actor: ActorDep, status: str | None = "open"
+) -> dict[str, Any]:
+    """Buyers with repeated rejected cases, for a person to review (never blocked)."""
+    items = svc.buyer_flags(_app(request).reader(), actor=actor, status=status)
+    for item in items:
+        for key in ("created_at", "reviewed_at"):
+            item[key] = item[key].isoformat() if item[key] else None
+    return {"items": items}
+
+
+@router.post("/buyer-flags/{flag_id}/review")
+def review_buyer_flag(
+    flag_id: int, body: FlagReviewIn, request: Request, actor: ActorDep
+) -> dict[str, Any]:
+    app = _app(request)
+    svc.review_buyer_flag(
+        app.uow(), actor=actor, flag_id=flag_id, decision=body.decision, now=app.clock.now()
+    )
+    return {"id": flag_id, "status": body.decision}
+
+
+@router.put("/staff/{username}/availability")
+def set_availability(
+    username: str, body: AvailabilityIn, request: Request, actor: ActorDep
+) -> dict[str, Any]:
+    """On duty and shift hours (Asia/Shanghai): auto-assignment never picks someone who is off."""
+    return svc.set_availability(
+        _app(request).uow(),
+        actor=actor,
+        username=username,
+        on_duty=body.on_duty,
+        shift_start=body.shift_start,
+        shift_end=body.shift_end,
+        working_days_only=body.working_days_only,
+    )

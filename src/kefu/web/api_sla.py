@@ -1,0 +1,216 @@
+"""/api/v1/sla: deadline preview, calendar overrides, seller agreements, case clocks, reviews."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.bootstrap import App
+from kefu.db.deadlines import ClockRow
+from kefu.domain.errors import invalid
+from kefu.domain.types import Actor, CaseKind, Category, Channel, Priority
+from kefu.services import calendars as calendar_svc
+from kefu.services import deadlines as deadline_svc
+from kefu.services import sla_admin
+from kefu.web.auth import current_actor
+
+router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def _app(request: Request) -> App:
+    app: App = request.app.state.kefu
+    return app
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    calendar: str = Field("platform", max_length=80)
+    date: date
+    working: bool
+    hours: str = Field("", max_length=100)
+    note: str = Field("", max_length=300)
+
+
+class AgreementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reply_within_hours: int | None = None
+    warranty_months: int | None = None
+    return_window_days: int | None = None
+    complaint_acceptance_hours: int | None = None
+    solution_working_days: int | None = None
+
+
+class PauseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=40)
+    clock: str | None = Field(None, max_length=40)
+
+
+class ResumeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    clock: str | None = Field(None, max_length=40)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision_id: int
+    reason: str = Field("", max_length=2000)
+
+
+@router.get("/preview")
+def preview(
+    request: Request,
+    actor: ActorDep,
+    kind: CaseKind,
+    category: Category | None = None,
+    priority: Priority | None = None,
+    channel: Channel | None = None,
+    seller: Annotated[str | None, Query(max_length=64)] = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Due times, policy id + version and calendar facts for a case filed at ``at``."""
+    app = _app(request)
+    if at is not None and at.tzinfo is None:
+        raise invalid(
+            "at", "naive_datetime", "时间须带时区，如 2025-10-01T10:00+08:00", "at needs an offset"
+        )
+    return sla_admin.preview(
+        app.reader(),
+        actor=actor,
+        kind=kind,
+        category=category,
+        priority=priority,
+        channel=channel,
+        seller=seller,
+        at=at or app.clock.now(),
+    )
+
+
+@router.get("/calendar-overrides")
+def list_overrides(
+    request: Request, actor: ActorDep, calendar: Annotated[str | None, Query(max_length=80)] = None
+) -> dict[str, Any]:
+    items = calendar_svc.list_overrides(_app(request).reader(), actor=actor, calendar=calendar)
+    return {"items": items}
+
+
+@router.post("/calendar-overrides", status_code=201)
+def add_override(body: OverrideIn, request: Request, actor: ActorDep) -> dict[str, Any]:
+    app = _app(request)
+    item = calendar_svc.OverrideIn(body.calendar, body.date, body.working, body.hours, body.note)
+    ids = calendar_svc.add_overrides(app.uow(), actor=actor, items=[item], now=app.clock.now())
+    return {"id": ids[0], **body.model_dump(mode="json")}
+
+
+@router.delete("/calendar-overrides/{override_id}", status_code=204)
+def delete_override(override_id: int, request: Request, actor: ActorDep) -> Response:
+    calendar_svc.delete_override(_app(request).uow(), actor=actor, override_id=override_id)
+    return Response(status_code=204)
+
+
+@router.get("/agreements/{shop}")
+def get_agreement(shop: str, request: Request, actor: ActorDep) -> dict[str, Any]:
+    return sla_admin.get_agreement(_app(request).reader(), actor=actor, shop_code=shop)
+
+
+@router.put("/agreements/{shop}")
+def set_agreement(
+    shop: str, body: AgreementIn, request: Request, actor: ActorDep
+) -> dict[str, Any]:
+    app = _app(request)
+    return sla_admin.set_agreement(
+        app.uow(), actor=actor, shop_code=shop, terms=body.model_dump(), now=app.clock.now()
+    )
+
+
+def clock_out(c: ClockRow) -> dict[str, Any]:
+    s = c.state
+
+    def iso(v: datetime | None) -> str | None:
+        return v.isoformat() if v else None
+
+    return {
+        "id": c.id,
+        "clock": c.name,
+        "party": s.spec.party.value,
+        "state": s.status.value,
+        "policy": {"id": c.policy_id, "version": c.policy_version},
+        "rule": s.spec.rule,
+        "budget": {"amount": s.spec.amount, "measure": s.spec.measure.value},
+        "started_at": iso(s.started_at),
+        "due_at": iso(s.due_at),
+        "warn_at": iso(s.warn_at),
+        "paused_at": iso(s.paused_at),
+        "pause_reason": s.pause_reason.value if s.pause_reason else None,
+        "paused_total_s": int(s.paused_total.total_seconds()),
+        "warned_at": iso(c.warned_at),
+        "breached_at": iso(c.breached_at),
+        "met_at": iso(c.met_at),
+        "provisional": s.provisional,
+        "calendar_facts": list(s.facts),
+        "on_timeout": s.spec.on_timeout.value,
+    }
+
+
+@router.get("/cases/{number}/clocks")
+def case_clocks(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
+    case, clocks = deadline_svc.case_clocks(_app(request).reader(), actor=actor, number=number)
+    return {
+        "number": case.number,
+        "due_at": case.due_at and case.due_at.isoformat(),
+        "items": [clock_out(c) for c in clocks],
+    }
+
+
+@router.post("/cases/{number}/clocks/pause")
+def pause(number: str, body: PauseIn, request: Request, actor: ActorDep) -> dict[str, Any]:
+    app = _app(request)
+    clocks = deadline_svc.pause_case_clocks(
+        app.uow(),
+        actor=actor,
+        number=number,
+        reason=body.reason,
+        clock=body.clock,
+        now=app.clock.now(),
+    )
+    return {"items": [clock_out(c) for c in clocks]}
+
+
+@router.post("/cases/{number}/clocks/resume")
+def resume(number: str, body: ResumeIn, request: Request, actor: ActorDep) -> dict[str, Any]:
+    app = _app(request)
+    clocks = deadline_svc.resume_case_clocks(
+        app.uow(), actor=actor, number=number, clock=body.clock, now=app.clock.now()
+    )
+    return {"items": [clock_out(c) for c in clocks]}
+
+
+@router.post("/cases/{number}/suspension/acceptance-proof")
+def acceptance_proof(number: str, request: Request, actor: ActorDep) -> dict[str, str]:
+    """Court/police acceptance proven: the suspension may last until the 6-month limit."""
+    app = _app(request)
+    ends = deadline_svc.record_court_acceptance(
+        app.uow(), actor=actor, number=number, now=app.clock.now()
+    )
+    return {"resume_at": ends.isoformat()}
+
+
+@router.post("/cases/{number}/review-requests", status_code=201)
+def review_request(
+    number: str, body: ReviewIn, request: Request, actor: ActorDep
+) -> dict[str, str]:
+    """PIPL 24: the buyer asks a person to review an automatic decision."""
+    app = _app(request)
+    sla_admin.request_review(
+        app.uow(),
+        actor=actor,
+        number=number,
+        decision_id=body.decision_id,
+        reason=body.reason,
+        now=app.clock.now(),
+    )
+    return {"status": "requested"}

@@ -1,0 +1,70 @@
+"""Channel test helpers: loopback ports, mail builders, the intake and relay wired to an App."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+
+from kefu.bootstrap import App
+from kefu.services.mail_intake import IntakeResult, intake_mail
+from kefu.services.mail_outbound import MailConfig, MailTransport, mail_handler
+from kefu.services.notifications import MAIL_TOPIC
+from kefu.services.relay import relay_outbox
+
+OUR_ADDRESS = "kefu@shop.example"
+MAIL = MailConfig(from_addr=OUR_ADDRESS)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def port_factory() -> Callable[[], int]:
+    return free_port
+
+
+def a_mail(
+    *,
+    sender: str = "buyer@example.com",
+    subject: str = "耳机坏了",
+    body: str = "11月13日签收的蓝牙耳机右耳没有声音，重新配对也不行，请处理。",
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"刘洋 <{sender}>"
+    msg["To"] = OUR_ADDRESS
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id or make_msgid(domain="example.com")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    for filename, data, ctype in attachments or []:
+        major, _, minor = ctype.partition("/")
+        msg.add_attachment(data, maintype=major, subtype=minor, filename=filename)
+    return msg.as_bytes()
+
+
+def take_in(app: App, raw: bytes) -> IntakeResult:
+    return intake_mail(
+        app.uow(), app.storage, raw=raw, now=app.clock.now(), policy=app.policy, mail=MAIL
+    )
+
+
+def relay_mail(app: App, transport: MailTransport) -> int:
+    handler = mail_handler(app.uow, app.storage, transport, MAIL)
+    return relay_outbox(
+        app.uow, worker_id="test", now=app.clock.now(), handlers={MAIL_TOPIC: handler}
+    )
