@@ -92,3 +92,23 @@ def test_buyer_form_lists_every_missing_field_and_rejects_forged_posts(
     )
     assert ok.status_code == 303
     assert ok.headers["location"].startswith("/cases/KF")
+
+
+def test_staff_see_the_screening_verdict_and_buyers_only_the_kinds_that_apply(
+    client: TestClient,
+    headers,  # type: ignore[no-untyped-def]
+) -> None:
+    number = client.post("/api/v1/cases", headers=headers["buyer"], json=COMPLAINT).json()["number"]
+    _login(client, "agent1")
+    panel = client.get(f"/cases/{number}").text
+    assert 'data-testid="screening"' in panel
+    assert "acceptance_window" in panel
+    client.cookies.clear()
+    _login(client, "buyer1")
+    without_order = client.get("/cases/new").text
+    assert re.findall(
+        r'<option value="(feedback|complaint|dispute|aftersales)"', without_order
+    ) == ["feedback"]
+    with_order = client.get("/cases/new?order_no=DD0001").text
+    assert "complaint" in re.findall(r'<option value="([a-z]+)"', with_order)
+    assert 'data-testid="screening"' not in client.get(f"/cases/{number}").text

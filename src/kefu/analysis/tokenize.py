@@ -53,8 +53,14 @@ def normalize(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Cut text into jieba tokens, dropping whitespace and punctuation-only pieces."""
-    return list(_tokens_cached(text))
+    """Cut text into jieba tokens, dropping whitespace and punctuation-only pieces.
+
+    Each line is cut and cached on its own (jieba treats a line break as a boundary anyway), so
+    intake cuts a case's subject and description once, whether classification asks for them
+    together or screening for the description alone."""
+    if "\n" not in text:
+        return list(_tokens_cached(text))
+    return [t for line in text.split("\n") for t in _tokens_cached(line)]
 
 
 @lru_cache(maxsize=4096)

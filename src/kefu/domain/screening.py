@@ -191,3 +191,11 @@ def rejection_path(kind: CaseKind) -> list[Action]:
                 seen.add(t.target)
                 queue.append((t.target, [*path, action]))
     raise ValueError(f"{kind.value}: the system cannot reject a new case")
+
+
+def kinds_for(has_order: bool) -> list[CaseKind]:
+    """What a buyer may file: complaints, disputes and after-sales need an order (proof of
+    purchase, seed 000 §三); feedback needs none."""
+    if not has_order:
+        return [CaseKind.FEEDBACK]
+    return [CaseKind.COMPLAINT, CaseKind.AFTERSALES, CaseKind.DISPUTE, CaseKind.FEEDBACK]

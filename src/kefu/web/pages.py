@@ -12,15 +12,17 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from kefu.bootstrap import App
+from kefu.domain import rbac
 from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound
 from kefu.domain.orders import SHANGHAI
+from kefu.domain.screening import PriorResolution, kinds_for
 from kefu.domain.types import Actor, CaseKind, Channel, FeedbackType
 from kefu.domain.workflow import ACTION_ZH, STATUS_ZH, TEXT_PARAM, Action, text_param
 from kefu.services import cases as case_svc
 from kefu.services import evidence as evidence_svc
 from kefu.services import messages as message_svc
 from kefu.services import orders as order_svc
-from kefu.services import views
+from kefu.services import screening_admin, views
 from kefu.services.users import authenticate, notifications_for
 from kefu.web.auth import (
     SESSION_COOKIE,
@@ -173,7 +175,8 @@ def new_case_form(request: Request, order_no: str = "") -> Response:
         order_no=order_no,
         errors=[],
         form={},
-        kinds=list(CaseKind),
+        kinds=kinds_for(order is not None),
+        prior_resolutions=list(PriorResolution),
     )
 
 
@@ -188,6 +191,7 @@ def file_case_form(
     contact_phone: Annotated[str, Form()] = "",
     contact_email: Annotated[str, Form()] = "",
     feedback_type: Annotated[str, Form()] = "",
+    prior_resolution: Annotated[str, Form()] = "none",
     line_nos: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     actor = optional_actor(request)
@@ -213,6 +217,7 @@ def file_case_form(
             contact_phone=contact_phone,
             contact_email=contact_email,
             feedback_type=FeedbackType(feedback_type) if feedback_type else None,
+            prior_resolution=_prior_resolution(prior_resolution),
         )
         filed = case_svc.file_case(
             app.uow(), actor=actor, data=data, now=app.clock.now(), policy=app.policy
@@ -228,8 +233,18 @@ def file_case_form(
             errors=_error_list(exc),
             form=form,
             kinds=list(CaseKind),
+            prior_resolutions=list(PriorResolution),
         )
     return RedirectResponse(f"/cases/{filed.case.number}", status_code=303)
+
+
+def _prior_resolution(raw: str) -> PriorResolution:
+    try:
+        return PriorResolution(raw or "none")
+    except ValueError:
+        raise InvalidInput(
+            [FieldError("prior_resolution", "invalid", "请选择是否已另行处理", "choose an answer")]
+        ) from None
 
 
 def _detail(
@@ -237,6 +252,12 @@ def _detail(
 ) -> Response:
     app = _app(request)
     view = views.get_case_view(app.uow(), actor=actor, number=number, now=app.clock.now())
+    screening = None
+    if rbac.can(actor, rbac.Permission.VIEW_SCREENING):
+        try:
+            screening = screening_admin.screening_of(app.reader(), actor=actor, number=number)
+        except NotFound:  # cases filed before screening existed have no verdict
+            screening = None
     return _render(
         request,
         "case.html",
@@ -244,6 +265,7 @@ def _detail(
         status,
         view=view,
         case=view.case,
+        screening=screening,
         errors=errors,
         needs={a.value: name for a, name in TEXT_PARAM.items()},
     )
