@@ -4,6 +4,8 @@
 
 - POST /insert: parse the JSON body and INSERT one row into `bench_bare_cases` in the same SQLite
   file kefu uses (WAL, synchronous=NORMAL, one transaction per request), answer 201 + JSON.
+- POST /insert_fts: the same row plus a character-bigram FTS5 row in one transaction (issue 3's
+  baseline: "a bare endpoint that inserts the row and maintains the full-text index").
 - GET /queue: the exact SQL kefu's CaseRepo.page and count_capped run for a page (compiled by
   bench.bench_queue and handed over in BENCH_QUEUE as JSON), through raw sqlite3, rows as JSON.
 - GET /search: the exact SQL kefu's SearchRepo.search runs for one search page (compiled by
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from typing import Any
@@ -56,6 +59,7 @@ def _db() -> sqlite3.Connection:
     if _conn is None:
         _conn = connect(os.environ["BENCH_DB"])
         ensure_table(_conn)
+        ensure_fts(_conn)
     return _conn
 
 
@@ -73,6 +77,47 @@ async def insert(request: Request) -> Response:
             time.strftime("%Y-%m-%d %H:%M:%S"),
         ),
     )
+    return JSONResponse({"id": cur.lastrowid}, status_code=201)
+
+
+BARE_FTS = "bench_bare_cases_fts"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def ensure_fts(conn: sqlite3.Connection) -> None:
+    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {BARE_FTS} USING fts5(terms)")
+
+
+def bigram_terms(text: str) -> str:
+    """Character bigrams of each CJK run, space-joined: the cheapest index that finds 退款."""
+    return " ".join(run[i : i + 2] for run in _CJK.findall(text) for i in range(len(run) - 1))
+
+
+async def insert_fts(request: Request) -> Response:
+    """Issue 3's baseline: the row plus its bigram full-text row, in one transaction."""
+    body = json.loads(await request.body())
+    conn = _db()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cur = conn.execute(
+            f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                body["subject"],
+                body["description"],
+                body.get("order_no"),
+                body["contact_phone"],
+                time.strftime("%Y-%m-%d %H:%M:%S"),
+            ),
+        )
+        conn.execute(
+            f"INSERT INTO {BARE_FTS} (rowid, terms) VALUES (?, ?)",
+            (cur.lastrowid, bigram_terms(body["subject"] + " " + body["description"])),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     return JSONResponse({"id": cur.lastrowid}, status_code=201)
 
 
@@ -119,6 +164,7 @@ async def ping(request: Request) -> Response:
 app = Starlette(
     routes=[
         Route("/insert", insert, methods=["POST"]),
+        Route("/insert_fts", insert_fts, methods=["POST"]),
         Route("/queue", queue),
         Route("/search", search),
         Route("/ping", ping),

@@ -48,7 +48,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
 
 def upgrade_database(settings: Settings) -> None:
-    """Apply Alembic migrations up to every head (capabilities branch from 0001 until merged)."""
+    """Apply Alembic migrations up to head."""
     from alembic import command
     from alembic.config import Config
 
@@ -56,4 +56,4 @@ def upgrade_database(settings: Settings) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(root / "migrations"))
     cfg.attributes["database_url"] = settings.database_url
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, "head")

@@ -25,3 +25,19 @@ def test_sqlite_runs_in_wal_mode(app: App) -> None:
     with app.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_migration_history_has_one_head() -> None:
+    """Parallel branches must be merged: `kefu db upgrade` goes to "head", singular."""
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import kefu.bootstrap
+
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(Path(kefu.bootstrap.__file__).resolve().parent / "migrations")
+    )
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1

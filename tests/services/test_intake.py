@@ -49,7 +49,7 @@ def test_an_acceptable_complaint_passes_with_its_trail_and_classification(app: A
     assert case.category is Category.QUALITY
     s = _screening(app, world, case.number)
     assert (s["outcome"], s["code"]) == ("accept", "accepted")
-    assert [step["rule"] for step in s["trail"]][0] == "acceptance_window"
+    assert s["trail"][0]["rule"] == "acceptance_window"
     assert s["category_source"] in ("rules", "model")
     assert s["classification_trail"]
 

@@ -47,7 +47,8 @@ def test_bad_queries_name_the_field(q: str, code: str) -> None:
     with pytest.raises(InvalidInput) as err:
         query_terms(q)
     assert [(f.field, f.code) for f in err.value.fields] == [("q", code)]
-    assert err.value.fields[0].zh and err.value.fields[0].en
+    assert err.value.fields[0].zh
+    assert err.value.fields[0].en
 
 
 def test_engine_query_syntax_quotes_every_term() -> None:

@@ -107,7 +107,8 @@ def test_bad_queries_are_problems_with_the_field_in_chinese_and_english(
     assert resp.headers["content-type"].startswith("application/problem+json")
     body = resp.json()
     assert [(f["field"], f["code"]) for f in body["fields"]] == [(field, code)]
-    assert body["message_zh"] and body["message_en"]
+    assert body["message_zh"]
+    assert body["message_en"]
 
 
 def test_anonymous_callers_are_refused(client: TestClient) -> None:

@@ -15,6 +15,7 @@ from kefu.db.schema_deadlines import calendar_overrides, seller_agreements, sell
 from kefu.domain.seller_agreement import SellerAgreement
 
 AGREEMENT_TERMS = tuple(f.name for f in fields(SellerAgreement) if f.name != "seller_id")
+_ADD_VIOLATIONS = insert(seller_violations)  # built once: the sweep writes one per breach
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class CalendarRepo:
 
     def add_violations(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.conn.execute(insert(seller_violations), list(rows))
+            self.conn.execute(_ADD_VIOLATIONS, list(rows))
 
     def violations_for_shop(self, shop_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(

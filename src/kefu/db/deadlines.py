@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
@@ -12,6 +13,7 @@ from sqlalchemy.engine import RowMapping
 
 from kefu.db.calendars import CalendarRepo
 from kefu.db.cases import row_to_case
+from kefu.db.deadline_sweep import SweepQueries
 from kefu.db.schema import cases, outbox, timeline
 from kefu.db.schema_deadlines import (
     case_clocks,
@@ -34,6 +36,13 @@ from kefu.domain.sla_clock import (
 
 
 def spec_to_json(spec: ClockSpec) -> dict[str, Any]:
+    return dict(_spec_json(spec))
+
+
+# A handful of specs exist per process (policies are data): build each one's JSON once.
+# Callers get a copy; clock_to_row hands the cached dict to the driver, which only reads it.
+@lru_cache(maxsize=512)
+def _spec_json(spec: ClockSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "party": spec.party.value,
@@ -118,12 +127,13 @@ def clock_to_row(c: ClockRow) -> dict[str, Any]:
         "policy_id": c.policy_id,
         "policy_version": c.policy_version,
         "rule": s.spec.rule[:200],
-        "spec": spec_to_json(s.spec),
+        "spec": _spec_json(s.spec),
         "budget_amount": s.spec.amount,
         "budget_measure": s.spec.measure.value,
         "warn_share": s.spec.warn_share,
         "started_at": s.started_at,
         "facts": list(s.facts),
+        # Stored beside the spec so the sweep decides warnings and breaches without parsing it.
         "on_warning": ",".join(s.spec.on_warning),
         "on_breach": ",".join(s.spec.on_breach),
         "on_timeout": s.spec.on_timeout.value,
@@ -171,31 +181,72 @@ class Suspension:
 
 _LIVE = (ClockStatus.RUNNING.value, ClockStatus.PAUSED.value, ClockStatus.BREACHED.value)
 _DUE = (ClockStatus.RUNNING.value, ClockStatus.BREACHED.value)
+# The columns _mutable writes; a clock's identity and spec never change after insert.
+_MUTABLE = (
+    "state",
+    "due_at",
+    "warn_at",
+    "paused_at",
+    "pause_reason",
+    "paused_total_s",
+    "warned_at",
+    "breached_at",
+    "met_at",
+    "stopped_at",
+    "provisional",
+)
+
+# Statements built once (see db/cases.py): per-call construction cost more than execution.
+_cc = case_clocks.c
+_ADD_CLOCKS = insert(case_clocks)
+_SAVE_CLOCK = (
+    update(case_clocks)
+    .where(_cc.id == bindparam("b_id"))
+    .values({k: bindparam(k) for k in _MUTABLE})
+)
+_CASE_CLOCKS = select(case_clocks).where(_cc.case_id == bindparam("b_case")).order_by(_cc.id)
+_CASE_LIVE_CLOCKS = (
+    select(case_clocks)
+    .where(_cc.case_id == bindparam("b_case"), _cc.state.in_(_LIVE))
+    .order_by(_cc.id)
+)
+_CLOCKS_BY_IDS = select(case_clocks).where(_cc.id.in_(bindparam("b_ids", expanding=True)))
+_SET_DUE = update(cases).where(cases.c.id == bindparam("b_id")).values(due_at=bindparam("b_due"))
+_CASES_BY_IDS = (
+    select(cases).where(cases.c.id.in_(bindparam("b_ids", expanding=True))).order_by(cases.c.id)
+)
+_CASES_BY_IDS_LOCKED = _CASES_BY_IDS.with_for_update()  # the sweep saves some: no lost update
+_EARLIEST_DUE = (
+    select(_cc.case_id, func.min(_cc.due_at, type_=UTCDateTime()))
+    .where(_cc.case_id.in_(bindparam("b_ids", expanding=True)), _cc.state.in_(_DUE))
+    .group_by(_cc.case_id)
+)
+_APPEND_TIMELINE = insert(timeline)
+_ADD_OUTBOX = insert(outbox)
 
 
-class DeadlineRepo(CalendarRepo):
+class DeadlineRepo(SweepQueries, CalendarRepo):
     """Clocks and suspensions; calendars, agreements and violations come from CalendarRepo."""
 
     # --- clocks -----------------------------------------------------------------------------
 
     def add_clocks(self, clocks: Sequence[ClockRow]) -> None:
         if clocks:
-            self.conn.execute(insert(case_clocks), [clock_to_row(c) for c in clocks])
+            self.conn.execute(_ADD_CLOCKS, [clock_to_row(c) for c in clocks])
 
     def clocks_for_case(self, case_id: int, *, live_only: bool = False) -> list[ClockRow]:
-        stmt = select(case_clocks).where(case_clocks.c.case_id == case_id)
-        if live_only:
-            stmt = stmt.where(case_clocks.c.state.in_(_LIVE))
-        return [_clock(r) for r in self.conn.execute(stmt.order_by(case_clocks.c.id)).mappings()]
+        stmt = _CASE_LIVE_CLOCKS if live_only else _CASE_CLOCKS
+        return [_clock(r) for r in self.conn.execute(stmt, {"b_case": case_id}).mappings()]
+
+    def clocks_by_ids(self, ids: Sequence[int]) -> dict[int, ClockRow]:
+        rows = self.conn.execute(_CLOCKS_BY_IDS, {"b_ids": list(ids)}).mappings()
+        return {int(r["id"]): _clock(r) for r in rows}
 
     def save_clocks(self, clocks: Iterable[ClockRow]) -> None:
         """Write the changing columns of existing clocks (one executemany)."""
-        rows = [{"_id": c.id, **_mutable(c)} for c in clocks if c.id is not None]
-        if not rows:
-            return
-        cols: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "_id"}
-        stmt = update(case_clocks).where(case_clocks.c.id == bindparam("_id")).values(**cols)
-        self.conn.execute(stmt, rows)
+        rows = [{"b_id": c.id, **_mutable(c)} for c in clocks if c.id is not None]
+        if rows:
+            self.conn.execute(_SAVE_CLOCK, rows)
 
     def _due(self, condition: Any, order: Any, limit: int) -> list[ClockRow]:
         stmt = select(case_clocks).where(condition).order_by(order).limit(limit)
@@ -205,6 +256,7 @@ class DeadlineRepo(CalendarRepo):
         return [_clock(r) for r in self.conn.execute(stmt).mappings()]
 
     def due_for_breach(self, now: datetime, limit: int) -> list[ClockRow]:
+        """Whole clocks past due (the sweep itself claims DueClock rows: claim_due)."""
         c = case_clocks.c
         return self._due(and_(c.state == "running", c.due_at < now), c.due_at, limit)
 
@@ -277,35 +329,27 @@ class DeadlineRepo(CalendarRepo):
 
     def set_case_due(self, case_id: int, due: datetime | None) -> None:
         """Queue sort key only: no version bump (the clocks, not a person, moved it)."""
-        self.conn.execute(
-            update(cases).where(cases.c.id == case_id).values(due_at=due or NO_DEADLINE)
-        )
+        self.conn.execute(_SET_DUE, {"b_id": case_id, "b_due": due or NO_DEADLINE})
 
     def refresh_case_due(self, case_ids: Sequence[int]) -> None:
         """cases.due_at = earliest running or overdue clock (NO_DEADLINE if none), in bulk."""
         if not case_ids:
             return
-        c = case_clocks.c
-        earliest = func.min(c.due_at, type_=UTCDateTime())
-        result = self.conn.execute(
-            select(c.case_id, earliest)
-            .where(c.case_id.in_(list(case_ids)), c.state.in_(_DUE))
-            .group_by(c.case_id)
-        )
+        result = self.conn.execute(_EARLIEST_DUE, {"b_ids": list(case_ids)})
         found = {int(case_id): due for case_id, due in result}
-        stmt = update(cases).where(cases.c.id == bindparam("_id")).values(due_at=bindparam("_due"))
-        self.conn.execute(stmt, [{"_id": i, "_due": found.get(i) or NO_DEADLINE} for i in case_ids])
+        self.conn.execute(
+            _SET_DUE, [{"b_id": i, "b_due": found.get(i) or NO_DEADLINE} for i in case_ids]
+        )
 
     def cases_by_ids(self, ids: Sequence[int]) -> dict[int, Case]:
-        stmt = select(cases).where(cases.c.id.in_(list(ids)))
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()  # the sweep saves some of them; no lost update
-        return {int(r["id"]): row_to_case(r) for r in self.conn.execute(stmt).mappings()}
+        stmt = _CASES_BY_IDS_LOCKED if self.conn.dialect.name == "postgresql" else _CASES_BY_IDS
+        rows = self.conn.execute(stmt, {"b_ids": list(ids)}).mappings()
+        return {int(r["id"]): row_to_case(r) for r in rows}
 
     def append_timeline(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.conn.execute(insert(timeline), list(rows))
+            self.conn.execute(_APPEND_TIMELINE, list(rows))
 
     def add_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.conn.execute(insert(outbox), list(rows))
+            self.conn.execute(_ADD_OUTBOX, list(rows))

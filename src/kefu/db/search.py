@@ -148,14 +148,16 @@ class SearchRepo:
         self.conn = conn
 
     def index_case(self, case_id: int, terms: str) -> None:
-        """Insert or replace the case's search document (one prebuilt statement)."""
-        self.conn.execute(_UPSERT[self.conn.dialect.name], {"case_id": case_id, "terms": terms})
+        """Insert or replace the case's search document (one prebuilt statement). Whitespace is
+        collapsed: PostgreSQL's array_to_tsvector refuses the empty term a double space makes."""
+        doc = " ".join(terms.split())
+        self.conn.execute(_UPSERT[self.conn.dialect.name], {"case_id": case_id, "terms": doc})
 
     def index_many(self, docs: Iterable[tuple[int, str]]) -> None:
         """Insert or replace many documents (reindexing). On SQLite one multi-row statement per
         500 documents: the FTS5 trigger flushes its pending terms at the end of every
         statement, so an executemany of one row per statement cost ~3x as much per document."""
-        rows = [{"case_id": case_id, "terms": terms} for case_id, terms in docs]
+        rows = [{"case_id": case_id, "terms": " ".join(terms.split())} for case_id, terms in docs]
         dialect = self.conn.dialect.name
         if dialect != "sqlite":
             if rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from kefu.domain.errors import PermissionDenied
@@ -144,3 +145,25 @@ def mask_email(email: str) -> str:
     if not domain:
         return "***"
     return (local[:1] or "*") + "***@" + domain
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """Which cases a list (queue, search) may show at all; every field None means all."""
+
+    buyer_id: int | None = None
+    shop_id: int | None = None
+    team_ids: tuple[int, ...] | None = None
+    user_id: int | None = None  # with team_ids: also the cases assigned to this person
+
+
+def case_scope(actor: Actor) -> CaseScope:
+    """Buyers their own cases, sellers their shop's, agents and tech support their teams' and
+    their own assignments, supervisors and admins all."""
+    if can(actor, Permission.SEE_ALL_CASES):
+        return CaseScope()
+    if actor.has(Role.AGENT, Role.TECH_SUPPORT):
+        return CaseScope(team_ids=tuple(sorted(actor.team_ids)), user_id=actor.user_id)
+    if Role.SELLER in actor.roles and actor.shop_id is not None:
+        return CaseScope(shop_id=actor.shop_id)
+    return CaseScope(buyer_id=actor.user_id)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from kefu.analysis.search_terms import index_terms
 from kefu.domain import rbac
 from kefu.domain.case import MAX_DESCRIPTION, Case, case_number, validate_contact
 from kefu.domain.errors import (
@@ -242,6 +243,10 @@ def file_case(
         deadlines.on_case_filed(uow, case, now)  # SLA clocks + queue due time (issue 4)
         intake.record_assessment(
             uow, case, assessment, original=(subject, description), now=now, policy=policy.screening
+        )
+        uow.search.index_case(
+            case.id,
+            index_terms(case.subject, case.description, case.number, case.order_no),
         )
         assert case.id is not None
         if idempotency_key:

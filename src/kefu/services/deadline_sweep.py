@@ -12,8 +12,8 @@ import structlog
 from kefu.db.deadlines import ClockRow
 from kefu.domain.case import Case
 from kefu.domain.clock_rules import CLOCK_RULES, OUTCOMES, outcome_action, raised
-from kefu.domain.deadline_events import AutoDecision, ClockChanged
-from kefu.domain.events import CaseEvent, StatusChanged, SystemAction
+from kefu.domain.deadline_events import AutoDecision
+from kefu.domain.events import StatusChanged, SystemAction
 from kefu.domain.sla_clock import (
     ClockAction,
     ClockStatus,
@@ -27,10 +27,20 @@ from kefu.domain.types import SYSTEM_ACTOR, Visibility
 from kefu.domain.workflow import Action, Status
 from kefu.services.calendars import calendar_for, calendar_keys
 from kefu.services.deadlines import apply_transition_clocks
+from kefu.services.sweep_light import (
+    BREACHED,
+    RULE_COLUMN,
+    SYS,
+    WARNED,
+    LightBatch,
+    changes_case,
+    clock_event,
+    notice,
+    timeline_row,
+)
 from kefu.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("kefu.sweep")
-_SYS = (SYSTEM_ACTOR.user_id, SYSTEM_ACTOR.primary_role.value)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,12 @@ def sweep_due_clocks(
     _resume_suspensions(uow_factory, now, config, report)
     for breach in (False, True):
         for _ in range(config.max_batches):
-            if _batch(uow_factory, now, config, report, breach=breach) < config.batch:
+            try:
+                if _batch(uow_factory, now, config, report, breach=breach) < config.batch:
+                    break
+            except SweepConflict:
+                # Rolled back whole; the next pass claims again from what is committed then.
+                log.warning("deadline_sweep_conflict", breach=breach)
                 break
     if report.warned or report.breached or report.decisions or report.resumed:
         log.info("deadline_sweep", **report.__dict__)
@@ -74,40 +89,108 @@ def _batch(
     *,
     breach: bool,
 ) -> int:
+    """Claim one batch and write everything it causes in one transaction; returns clocks claimed.
+
+    SQLite: the unit of work holds the write lock from BEGIN IMMEDIATE, so a second worker
+    claims only after this commit and sees the clocks marked. PostgreSQL: clocks are claimed
+    FOR UPDATE SKIP LOCKED and their cases locked in id order. Either way a clock is warned or
+    breached once; the marking UPDATEs check the state again and a mismatch undoes the batch.
+    """
     with uow_factory() as uow:
         repo = uow.deadlines
-        clocks = (
-            repo.due_for_breach(now, config.batch)
-            if breach
-            else repo.due_for_warning(now, config.batch)
-        )
-        if not clocks:
+        due = repo.claim_due(now, config.batch, breach=breach)
+        if not due:
             return 0
-        cases = repo.cases_by_ids(sorted({c.case_id for c in clocks}))
-        work = _Batch(uow, now, config, report)
-        for clock in clocks:
-            case = cases.get(clock.case_id)
-            if case is not None:
-                work.handle(case, clock, breach=breach)
-        work.flush(cases)
+        facts = repo.case_facts(sorted({d.case_id for d in due}))
+        heavy_cases = {
+            d.case_id
+            for d in due
+            if d.case_id in facts
+            and changes_case(d, facts[d.case_id], config.outcomes, breach=breach)
+        }
+        people = _Supervisors(uow)
+        light = LightBatch(now, people)
+        heavy: list[int] = []
+        for d in due:
+            if d.case_id in heavy_cases:
+                heavy.append(d.id)
+            elif d.case_id in facts:
+                light.handle(d, facts[d.case_id], breach=breach)
+        mark = repo.mark_breached if breach else repo.mark_warned
+        if mark(light.marked, now) != len(light.marked) or repo.mark_met(light.met, now) != len(
+            light.met
+        ):
+            raise SweepConflict(breach=breach)
+        repo.add_violations(light.violations)
+        repo.append_timeline(light.timeline)
+        repo.add_outbox(light.outbox)
+        repo.refresh_case_due(sorted(light.met_cases))
+        report.warned += light.warned
+        report.breached += light.breached
+        report.met += len(light.met)
+        if heavy:
+            _full_path(uow, now, config, report, heavy, people, breach=breach)
         uow.commit()
-        return len(clocks)
+        return len(due)
+
+
+class SweepConflict(RuntimeError):
+    """A claimed clock was not in the state it was claimed in: the batch is rolled back."""
+
+    def __init__(self, *, breach: bool) -> None:
+        super().__init__(f"sweep batch changed under us ({'breach' if breach else 'warning'})")
+
+
+class _Supervisors:
+    """Active supervisors, read at most once per batch and only if a notice needs them."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._ids: list[int] | None = None
+
+    def __call__(self) -> list[int]:
+        if self._ids is None:
+            self._ids = self._uow.deadlines.supervisor_ids()
+        return self._ids
+
+
+def _full_path(
+    uow: UnitOfWork,
+    now: datetime,
+    config: SweepConfig,
+    report: SweepReport,
+    clock_ids: list[int],
+    people: _Supervisors,
+    *,
+    breach: bool,
+) -> None:
+    """Clocks whose actions change their case: whole clocks and Case aggregates, saved checked."""
+    repo = uow.deadlines
+    clocks = repo.clocks_by_ids(clock_ids)
+    cases = repo.cases_by_ids(sorted({c.case_id for c in clocks.values()}))
+    work = _Batch(uow, now, config, report, people)
+    for clock_id in clock_ids:  # claim order, as before
+        clock = clocks.get(clock_id)
+        case = cases.get(clock.case_id) if clock is not None else None
+        if clock is not None and case is not None:
+            work.handle(case, clock, breach=breach)
+    work.flush(cases)
 
 
 @dataclass
 class _Batch:
-    """Everything one batch writes, gathered so each table gets one executemany."""
+    """The full path's writes, gathered so each table gets one executemany."""
 
     uow: UnitOfWork
     now: datetime
     config: SweepConfig
     report: SweepReport
+    supervisors: Callable[[], list[int]]
     clocks: dict[int, ClockRow] = field(default_factory=dict)
     dirty: dict[int, int] = field(default_factory=dict)  # case id -> version as loaded
     refresh_due: set[int] = field(default_factory=set)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     violations: list[dict[str, Any]] = field(default_factory=list)
-    _supervisors: list[int] | None = None
 
     def handle(self, case: Case, clock: ClockRow, *, breach: bool) -> None:
         assert clock.id is not None
@@ -123,32 +206,31 @@ class _Batch:
         spec = clock.state.spec
         if not breach:
             clock.warned_at = self.now
-            self._event(case, clock, "warned", Visibility.INTERNAL, "即将超时 deadline approaching")
+            self._event(case, clock, WARNED)
             self.report.warned += 1
             for action in spec.on_warning:
                 self._act(case, clock, action, "sla_warning")
             return
         clock.state = mark_breached(clock.state, self.now)
         clock.breached_at = self.now
-        self._event(case, clock, "breached", Visibility.PUBLIC, "已超时 deadline missed")
+        self._event(case, clock, BREACHED)
         self.report.breached += 1
         for action in spec.on_breach:
             self._act(case, clock, action, "sla_breached")
         if spec.on_timeout in self.config.outcomes:
             self._decide(case, clock, spec.on_timeout)
 
-    def _event(self, case: Case, clock: ClockRow, change: str, vis: Visibility, text: str) -> None:
+    def _event(self, case: Case, clock: ClockRow, change: tuple[str, Visibility, str]) -> None:
+        s = clock.state
         case.events.append(
-            ClockChanged(
+            clock_event(
                 self.now,
-                *_SYS,
-                vis,
-                change=change,
+                change,
                 clock=clock.name,
-                party=clock.state.spec.party.value,
-                due_at=clock.state.due_at.isoformat(),
-                text=text,
-                details={"rule": clock.state.spec.rule, "policy": clock.policy_id},
+                party=s.spec.party.value,
+                due_at=s.due_at,
+                rule=s.spec.rule,
+                policy_id=clock.policy_id,
             )
         )
 
@@ -165,7 +247,7 @@ class _Batch:
                 case.events.append(
                     SystemAction(
                         self.now,
-                        *_SYS,
+                        *SYS,
                         Visibility.INTERNAL,
                         what="超时升级优先级 priority raised on breach",
                         details={"from": before.value, "to": higher.value, "clock": clock.name},
@@ -185,39 +267,24 @@ class _Batch:
                     "case_id": case.id,
                     "clock_id": clock.id,
                     "clock": clock.name,
-                    "rule": clock.state.spec.rule[:200],
+                    "rule": clock.state.spec.rule[:RULE_COLUMN],
                     "detail": f"due {clock.state.due_at.isoformat()}",
                     "occurred_at": self.now,
                 }
             )
 
     def _notify(self, case: Case, clock: ClockRow, topic: str, audiences: list[str]) -> None:
-        if "users" in audiences and self._supervisors is None:
-            self._supervisors = self.uow.deadlines.supervisor_ids()
-        zh = "即将超时" if topic == "sla_warning" else "已超时"
-        en = "deadline approaching" if topic == "sla_warning" else "deadline missed"
         self.outbox.append(
-            {
-                "topic": topic,
-                "case_id": case.id,
-                "payload": {
-                    "event": topic,
-                    "case_number": case.number,
-                    "actor_id": 0,
-                    "audiences": audiences,
-                    "user_ids": self._supervisors or [],
-                    "buyer_id": case.buyer_id,
-                    "shop_id": case.shop_id,
-                    "assignee_id": case.assignee_id,
-                    "team_id": case.team_id,
-                    "title": f"案件 {case.number} {clock.name} {zh} / "
-                    f"case {case.number} {clock.name}: {en}",
-                    "body": f"due {clock.state.due_at.isoformat()} ({clock.state.spec.rule})",
-                },
-                "created_at": self.now,
-                "available_at": self.now,
-                "attempts": 0,
-            }
+            notice(
+                self.now,
+                case,
+                topic=topic,
+                clock=clock.name,
+                due_at=clock.state.due_at,
+                rule=clock.state.spec.rule,
+                audiences=audiences,
+                supervisors=self.supervisors() if "users" in audiences else [],
+            )
         )
 
     def _touch(self, case: Case) -> None:
@@ -235,7 +302,7 @@ class _Batch:
         case.events.append(
             AutoDecision(
                 self.now,
-                *_SYS,
+                *SYS,
                 outcome=outcome.value,
                 clock=clock.name,
                 rule=clock.state.spec.rule,
@@ -256,7 +323,7 @@ class _Batch:
             if case_id in self.dirty:
                 self.uow.save_case(case, self.dirty[case_id])
             else:
-                timeline_rows += [_timeline_row(case_id, e) for e in case.events]
+                timeline_rows += [timeline_row(case_id, e) for e in case.events]
                 case.events = []
         repo.append_timeline(timeline_rows)
         repo.add_outbox(self.outbox)
@@ -281,19 +348,6 @@ def fire(
     apply_transition_clocks(uow, case, change, [c for c in live if c.live], now)
 
 
-def _timeline_row(case_id: int, e: CaseEvent) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "kind": e.kind,
-        "actor_id": e.actor_id,
-        "actor_role": e.actor_role,
-        "visibility": e.visibility.value,
-        "body": e.body,
-        "data": e.data,
-        "created_at": e.at,
-    }
-
-
 def _resume_suspensions(
     uow_factory: Callable[[], UnitOfWork], now: datetime, config: SweepConfig, report: SweepReport
 ) -> None:
@@ -311,7 +365,7 @@ def _resume_suspensions(
             case.events.append(
                 AutoDecision(
                     now,
-                    *_SYS,
+                    *SYS,
                     outcome="resume_after_suspension",
                     clock="suspension",
                     rule=limit.span.rule,

@@ -4,63 +4,32 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from kefu.analysis import tokenize
+from kefu.analysis.search_terms import (
+    CJK_SPLIT,
+    PIECE,
+    index_terms,
+    join_terms,
+    key_terms,
+    text_terms,
+)
 from kefu.db.search import QueryTerm, SearchScope
 from kefu.domain import rbac
 from kefu.domain.case import Case
 from kefu.domain.errors import FieldError, InvalidInput
 from kefu.domain.rbac import Permission
-from kefu.domain.types import Actor, Role
+from kefu.domain.types import Actor
 from kefu.services import views
 from kefu.services.unit_of_work import UnitOfWork
+
+__all__ = ["index_terms", "join_terms", "key_terms", "text_terms"]
 
 QUERY_MAX_CHARS = 100
 LIMIT_MAX = 200
 REINDEX_BATCH = 2000
-
-# A term is a run of letters/digits: the engines' tokenizers (FTS5 unicode61, array_to_tsvector
-# on spaces) then see exactly the terms built here, so SQLite and PostgreSQL agree.
-_PIECE = re.compile(r"[^\W_]+")
-_CJK_SPLIT = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
-
-
-def text_terms(subject: str, description: str) -> list[str]:
-    """jieba tokens (split into letter/digit runs) then CJK bigrams of subject and description,
-    deduplicated in first-seen order. Bigrams make any two-character query findable (退款)
-    whatever jieba cut; tokens add the words and single characters jieba kept whole."""
-    text = tokenize.normalize(f"{subject}\n{description}")
-    seen: dict[str, None] = {}
-    # HMM off: its job (guessing words missing from the dictionary) is done by the bigrams, and
-    # it cost ~30 % of the tokenising time. Not tokenize.tokens(): its cache holds whole texts,
-    # and a case's text is tokenised once.
-    for token in tokenize.get_tokenizer().cut(text, HMM=False):
-        for piece in _PIECE.findall(token):
-            seen[piece] = None
-    for bigram in tokenize.bigrams(text):
-        seen[bigram] = None
-    return list(seen)
-
-
-def key_terms(number: str, order_no: str | None) -> list[str]:
-    """The case number and order number, normalised, as whole terms (plus their pieces)."""
-    out: list[str] = []
-    for key in (number, order_no or ""):
-        out.extend(_PIECE.findall(tokenize.normalize(key)))
-    return out
-
-
-def join_terms(text: list[str], keys: list[str]) -> str:
-    """The search document: text terms then key terms, each once, space-joined."""
-    return " ".join(dict.fromkeys([*text, *keys]))
-
-
-def index_terms(subject: str, description: str, number: str, order_no: str | None) -> str:
-    """The search document of one case, ready for SearchRepo.index_case (pure)."""
-    return join_terms(text_terms(subject, description), key_terms(number, order_no))
 
 
 def reindex_case(uow: UnitOfWork, case: Case) -> None:
@@ -90,8 +59,8 @@ def query_terms(q: str) -> list[QueryTerm]:
             ]
         )
     seen: dict[QueryTerm, None] = {}
-    for piece in _PIECE.findall(tokenize.normalize(stripped)):
-        for i, part in enumerate(_CJK_SPLIT.split(piece)):
+    for piece in PIECE.findall(tokenize.normalize(stripped)):
+        for i, part in enumerate(CJK_SPLIT.split(piece)):
             if not part:
                 continue
             # split() puts the captured CJK runs at odd positions; other words and a lone
@@ -116,15 +85,9 @@ def query_terms(q: str) -> list[QueryTerm]:
 
 
 def scope_for(actor: Actor) -> SearchScope:
-    """Visibility as in views.list_cases: buyers their own cases, sellers their shop's, agents
-    and tech support their teams' and their own assignments, supervisors and admins all."""
-    if rbac.can(actor, Permission.SEE_ALL_CASES):
-        return SearchScope()
-    if actor.has(Role.AGENT, Role.TECH_SUPPORT):
-        return SearchScope(team_ids=tuple(sorted(actor.team_ids)), user_id=actor.user_id)
-    if Role.SELLER in actor.roles and actor.shop_id is not None:
-        return SearchScope(shop_id=actor.shop_id)
-    return SearchScope(buyer_id=actor.user_id)
+    """The same visibility as the queues (rbac.case_scope), in the search repository's terms."""
+    scope = rbac.case_scope(actor)
+    return SearchScope(scope.buyer_id, scope.shop_id, scope.team_ids, scope.user_id)
 
 
 @dataclass(frozen=True)

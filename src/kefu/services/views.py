@@ -15,7 +15,7 @@ from kefu.domain import rbac
 from kefu.domain.case import Case
 from kefu.domain.errors import FieldError, InvalidInput
 from kefu.domain.rbac import Permission
-from kefu.domain.types import Actor, Role
+from kefu.domain.types import Actor
 from kefu.domain.workflow import Action
 from kefu.services.cases import load_visible
 from kefu.services.unit_of_work import UnitOfWork
@@ -187,17 +187,7 @@ def list_cases(uow: UnitOfWork, *, actor: Actor, query: ListQuery, now: datetime
     """One queue page sorted by due time, limited to what the actor may see."""
     rbac.require(actor, Permission.LIST_CASES)
     with uow:
-        scope: dict[str, Any] = {}
-        if not rbac.can(actor, Permission.SEE_ALL_CASES):
-            if actor.has(Role.AGENT, Role.TECH_SUPPORT):
-                scope = {
-                    "scope_team_ids": tuple(sorted(actor.team_ids)),
-                    "scope_user_id": actor.user_id,
-                }
-            elif Role.SELLER in actor.roles and actor.shop_id is not None:
-                scope = {"scope_shop_id": actor.shop_id}
-            else:
-                scope = {"scope_buyer_id": actor.user_id}
+        scope = rbac.case_scope(actor)
         team_id = assignee_id = shop_id = None
         if query.team:
             team_id = uow.people.team_by_code(query.team) or -1
@@ -217,7 +207,10 @@ def list_cases(uow: UnitOfWork, *, actor: Actor, query: ListQuery, now: datetime
             shop_id=shop_id,
             open_only=query.open_only,
             overdue_at=now if query.overdue else None,
-            **scope,
+            scope_buyer_id=scope.buyer_id,
+            scope_shop_id=scope.shop_id,
+            scope_team_ids=scope.team_ids,
+            scope_user_id=scope.user_id,
         )
         after = decode_cursor(query.cursor) if query.cursor else None
         rows = uow.cases.page(f, after=after, limit=query.limit + 1)

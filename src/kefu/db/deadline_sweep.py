@@ -1,0 +1,157 @@
+"""The sweep's set-based statements: claim due clocks by their stored columns, mark them in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter
+
+from kefu.db.schema import cases
+from kefu.db.schema_deadlines import case_clocks
+
+
+class DueClock(NamedTuple):
+    """What a warning or breach needs of a clock: the stored columns, no spec parsing."""
+
+    id: int
+    case_id: int
+    clock: str
+    party: str
+    policy_id: str
+    policy_version: int
+    rule: str  # spec.rule cut to 200 characters (the spec holds the full text)
+    started_at: datetime
+    due_at: datetime
+    on_warning: str  # comma-separated ClockAction values
+    on_breach: str
+    on_timeout: str
+
+
+class CaseFacts(NamedTuple):
+    """What a warning or breach needs of a case: addressing, and what decides a heavy action."""
+
+    id: int
+    number: str
+    status: str
+    priority: str
+    buyer_id: int
+    shop_id: int | None
+    assignee_id: int | None
+    team_id: int | None
+    first_response_at: datetime | None
+
+
+_cc = case_clocks.c
+_DUE_COLUMNS = (
+    _cc.id,
+    _cc.case_id,
+    _cc.clock,
+    _cc.party,
+    _cc.policy_id,
+    _cc.policy_version,
+    _cc.rule,
+    _cc.started_at,
+    _cc.due_at,
+    _cc.on_warning,
+    _cc.on_breach,
+    _cc.on_timeout,
+)
+
+
+def _claim(condition: Any, order: Any, dialect: str) -> Select[Any]:
+    stmt = select(*_DUE_COLUMNS).where(condition).order_by(order).limit(bindparam("b_limit"))
+    if dialect == "postgresql":
+        # Several workers: each takes its own rows, nobody waits on another's.
+        stmt = stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+_BREACH_COND = and_(_cc.state == "running", _cc.due_at < bindparam("b_now"))
+_WARN_COND = and_(
+    _cc.state == "running", _cc.warned_at.is_(None), _cc.warn_at <= bindparam("b_now")
+)
+# Statements are built once per dialect: building one per call costs more than running it.
+_CLAIM = {
+    (dialect, breach): _claim(
+        _BREACH_COND if breach else _WARN_COND, _cc.due_at if breach else _cc.warn_at, dialect
+    )
+    for dialect in ("sqlite", "postgresql")
+    for breach in (False, True)
+}
+_ids: BindParameter[Any] = bindparam("b_ids", expanding=True)
+_c = cases.c
+_FACTS = (
+    select(
+        _c.id,
+        _c.number,
+        _c.status,
+        _c.priority,
+        _c.buyer_id,
+        _c.shop_id,
+        _c.assignee_id,
+        _c.team_id,
+        _c.first_response_at,
+    )
+    .where(_c.id.in_(_ids))
+    .order_by(_c.id)
+)
+# Locked on PostgreSQL so first_response_at is the committed one and a heavy action's save
+# cannot lose a concurrent edit; id order keeps two workers' lock order the same.
+_FACTS_LOCKED = _FACTS.with_for_update()
+# `state = 'running'` again: a row claimed once is marked once, whatever else runs.
+_MARK_BREACHED = (
+    update(case_clocks)
+    .where(_cc.id.in_(_ids), _cc.state == "running")
+    .values(state="breached", breached_at=bindparam("b_now"), stopped_at=bindparam("b_now"))
+)
+_MARK_WARNED = (
+    update(case_clocks)
+    .where(_cc.id.in_(_ids), _cc.state == "running", _cc.warned_at.is_(None))
+    .values(warned_at=bindparam("b_now"))
+)
+_MARK_MET = (
+    update(case_clocks)
+    .where(_cc.id == bindparam("b_id"), _cc.state == "running")
+    .values(state="met", stopped_at=bindparam("b_stopped"), met_at=bindparam("b_now"))
+)
+
+
+class SweepQueries:
+    """Mixed into DeadlineRepo: the bulk reads and writes of one sweep batch."""
+
+    conn: Connection
+
+    def claim_due(self, now: datetime, limit: int, *, breach: bool) -> list[DueClock]:
+        """Running clocks past due (breach) or past their warning time and unwarned."""
+        dialect = "postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"
+        stmt = _CLAIM[(dialect, breach)]
+        rows = self.conn.execute(stmt, {"b_now": now, "b_limit": limit})
+        return [DueClock(*r) for r in rows]
+
+    def case_facts(self, ids: Sequence[int]) -> dict[int, CaseFacts]:
+        stmt = _FACTS_LOCKED if self.conn.dialect.name == "postgresql" else _FACTS
+        return {r[0]: CaseFacts(*r) for r in self.conn.execute(stmt, {"b_ids": list(ids)})}
+
+    def mark_breached(self, ids: Sequence[int], now: datetime) -> int:
+        """One UPDATE for the batch; returns the rows changed (all of them, or a bug)."""
+        if not ids:
+            return 0
+        return self.conn.execute(_MARK_BREACHED, {"b_ids": list(ids), "b_now": now}).rowcount
+
+    def mark_warned(self, ids: Sequence[int], now: datetime) -> int:
+        if not ids:
+            return 0
+        return self.conn.execute(_MARK_WARNED, {"b_ids": list(ids), "b_now": now}).rowcount
+
+    def mark_met(self, met: Sequence[tuple[int, datetime]], now: datetime) -> int:
+        """(clock id, when the obligation was met) pairs; met_at is the sweep's time."""
+        if not met:
+            return 0
+        rows = [{"b_id": i, "b_stopped": at, "b_now": now} for i, at in met]
+        result = self.conn.execute(_MARK_MET, rows)
+        return result.rowcount if result.rowcount >= 0 else len(rows)
