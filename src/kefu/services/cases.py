@@ -125,6 +125,9 @@ def file_case(
     on_behalf = not actor.has(Role.BUYER)
     rbac.require(actor, Permission.FILE_ON_BEHALF if on_behalf else Permission.FILE_CASE)
     errors = _validate(data, policy)
+    subject, description = data.subject.strip(), data.description.strip()
+    # The words are analysed before the write transaction: CPU work never holds the lock.
+    words = intake.analyze(subject, description) if not errors else None
     with uow:
         if idempotency_key:
             earlier = _replay(uow, actor, idempotency_key, request_hash)
@@ -186,18 +189,16 @@ def file_case(
                     "filing for a buyer needs the order number",
                 )
             )
-        if errors:
+        if errors or words is None:
             raise InvalidInput(errors)
 
-        subject, description = data.subject.strip(), data.description.strip()
         assessment = intake.assess(
             uow,
+            words,
             buyer_id=buyer_id,
             order_id=order_id,
             order=stored.order if order_id is not None and stored is not None else None,
             kind=data.kind,
-            subject=subject,
-            description=description,
             line_nos=tuple(data.line_nos),
             chosen_category=data.category
             or (Category.SUGGESTION if data.feedback_type is FeedbackType.SUGGESTION else None),
@@ -240,6 +241,7 @@ def file_case(
         if not case.is_open:
             case.due_at = None
         uow.add_case(case)
+        assert case.id is not None
         deadlines.on_case_filed(uow, case, now)  # SLA clocks + queue due time (issue 4)
         intake.record_assessment(
             uow, case, assessment, original=(subject, description), now=now, policy=policy.screening
@@ -248,7 +250,6 @@ def file_case(
             case.id,
             index_terms(case.subject, case.description, case.number, case.order_no),
         )
-        assert case.id is not None
         if idempotency_key:
             uow.records.remember_idempotency(
                 actor.user_id, idempotency_key, request_hash, case.id, now

@@ -77,15 +77,52 @@ def _order_total(order: Order | None, line_nos: tuple[int, ...]) -> int | None:
     return sum(ln.paid_fen for ln in lines)
 
 
+@dataclass(frozen=True)
+class TextAnalysis:
+    """Everything screening reads from the words alone: computed before the write transaction
+    opens, so the CPU work (jieba, the classifier, SimHash) never holds the database's lock."""
+
+    text: str
+    classification: Classification
+    fingerprint: int
+    abusive: bool
+    subject: str  # as shown: abusive words masked
+    description: str
+    distinct_terms: int
+    substance_without_abuse: int
+    compliance_terms: tuple[str, ...]
+    relevant: bool
+
+
+def analyze(subject: str, description: str) -> TextAnalysis:
+    """The pure half of screening (no database)."""
+    text = f"{subject}\n{description}"
+    classification = classify(text)
+    abusive = lexicon.is_abusive(text)
+    shown_description = lexicon.mask_abuse(description) if abusive else description
+    return TextAnalysis(
+        text=text,
+        classification=classification,
+        fingerprint=dedup.fingerprint(text),
+        abusive=abusive,
+        subject=lexicon.mask_abuse(subject) if abusive else subject,
+        description=shown_description,
+        # Substance is judged on the description: a title alone does not describe a problem.
+        distinct_terms=_distinct_terms(description),
+        substance_without_abuse=_distinct_terms(shown_description.replace("＊", "")),
+        compliance_terms=compliance_terms(text),
+        relevant=is_relevant(text, classification),
+    )
+
+
 def assess(
     uow: UnitOfWork,
+    words: TextAnalysis,
     *,
     buyer_id: int,
     order_id: int | None,
     order: Order | None,
     kind: CaseKind,
-    subject: str,
-    description: str,
     line_nos: tuple[int, ...],
     chosen_category: Category | None,
     chosen_priority: Priority | None,
@@ -94,14 +131,11 @@ def assess(
     policy: ScreeningPolicy,
     default_team: str,
 ) -> Assessment:
-    """Collect the facts (one indexed read) and let the domain rules decide."""
-    text = f"{subject}\n{description}"
-    classification = classify(text)
+    """Add the facts only the database knows (one indexed read) and let the domain decide."""
+    text = words.text
+    classification = words.classification
     category = chosen_category or classification.category
-    abusive = lexicon.is_abusive(text)
-    shown_subject = lexicon.mask_abuse(subject) if abusive else subject
-    shown_description = lexicon.mask_abuse(description) if abusive else description
-    fingerprint = dedup.fingerprint(text)
+    fingerprint = words.fingerprint
     order_key = order_id or 0
     earlier = uow.intake.fingerprints_in_scope(buyer_id, order_key, now - policy.duplicate_lookback)
     duplicate_of = distance = None
@@ -114,12 +148,11 @@ def assess(
         now=now,
         purchased_at=order.paid_at if order is not None else None,
         prior_resolution=prior_resolution,
-        # Substance is judged on the description: a title alone does not describe a problem.
-        distinct_terms=_distinct_terms(description),
-        abusive=abusive,
-        substance_without_abuse=_distinct_terms(shown_description.replace("＊", "")),
-        compliance_terms=compliance_terms(text),
-        relevant=is_relevant(text, classification),
+        distinct_terms=words.distinct_terms,
+        abusive=words.abusive,
+        substance_without_abuse=words.substance_without_abuse,
+        compliance_terms=words.compliance_terms,
+        relevant=words.relevant,
         duplicate_of=duplicate_of,
         duplicate_distance=distance,
     )
@@ -143,9 +176,9 @@ def assess(
         team,
         fingerprint,
         order_key,
-        abusive,
-        shown_subject,
-        shown_description,
+        words.abusive,
+        words.subject,
+        words.description,
     )
 
 
