@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, literal_column, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
@@ -71,10 +71,11 @@ def _claim(condition: Any, order: Any, dialect: str) -> Select[Any]:
     return stmt
 
 
-_BREACH_COND = and_(_cc.state == "running", _cc.due_at < bindparam("b_now"))
-_WARN_COND = and_(
-    _cc.state == "running", _cc.warned_at.is_(None), _cc.warn_at <= bindparam("b_now")
-)
+# 'running' as a literal, not a parameter: a partial index (WHERE state = 'running') can then
+# serve the claim on SQLite, which cannot match a bound value against an index's condition.
+_RUNNING = _cc.state == literal_column("'running'")
+_BREACH_COND = and_(_RUNNING, _cc.due_at < bindparam("b_now"))
+_WARN_COND = and_(_RUNNING, _cc.warned_at.is_(None), _cc.warn_at <= bindparam("b_now"))
 # Statements are built once per dialect: building one per call costs more than running it.
 _CLAIM = {
     (dialect, breach): _claim(

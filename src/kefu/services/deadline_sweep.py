@@ -33,6 +33,8 @@ from kefu.services.sweep_light import (
     SYS,
     WARNED,
     LightBatch,
+    Supervisors,
+    SweepConflict,
     changes_case,
     clock_event,
     notice,
@@ -108,7 +110,7 @@ def _batch(
             if d.case_id in facts
             and changes_case(d, facts[d.case_id], config.outcomes, breach=breach)
         }
-        people = _Supervisors(uow)
+        people = Supervisors(uow)
         light = LightBatch(now, people)
         heavy: list[int] = []
         for d in due:
@@ -134,33 +136,13 @@ def _batch(
         return len(due)
 
 
-class SweepConflict(RuntimeError):
-    """A claimed clock was not in the state it was claimed in: the batch is rolled back."""
-
-    def __init__(self, *, breach: bool) -> None:
-        super().__init__(f"sweep batch changed under us ({'breach' if breach else 'warning'})")
-
-
-class _Supervisors:
-    """Active supervisors, read at most once per batch and only if a notice needs them."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self._ids: list[int] | None = None
-
-    def __call__(self) -> list[int]:
-        if self._ids is None:
-            self._ids = self._uow.deadlines.supervisor_ids()
-        return self._ids
-
-
 def _full_path(
     uow: UnitOfWork,
     now: datetime,
     config: SweepConfig,
     report: SweepReport,
     clock_ids: list[int],
-    people: _Supervisors,
+    people: Supervisors,
     *,
     breach: bool,
 ) -> None:

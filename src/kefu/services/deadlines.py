@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -14,15 +13,12 @@ from kefu.domain.case import Case
 from kefu.domain.clock_rules import (
     SUSPEND_LIMIT,
     SUSPENSION_REASONS,
-    clocks_at_filing,
     plan_transition,
 )
 from kefu.domain.deadline_events import ClockChanged
 from kefu.domain.errors import DomainError, FieldError, InvalidInput
 from kefu.domain.events import StatusChanged
 from kefu.domain.rbac import Permission
-from kefu.domain.seller_agreement import apply_agreement
-from kefu.domain.sla import SlaPolicy, select_policy
 from kefu.domain.sla_clock import (
     ClockSpec,
     ClockStatus,
@@ -34,11 +30,12 @@ from kefu.domain.sla_clock import (
     start_clock,
     suspension_ends,
 )
-from kefu.domain.sla_defaults import DEFAULT_POLICIES
-from kefu.domain.types import Actor, CaseKind, Category, Channel, Priority, Visibility
+from kefu.domain.types import Actor, Visibility
 from kefu.domain.workflow import Action, Status
 from kefu.services import cases as case_svc  # module import: cases.py calls our hooks
-from kefu.services.calendars import agreement_at, calendar_for, calendar_keys
+from kefu.services.calendars import calendar_for, calendar_keys
+from kefu.services.sla_policy import EffectivePolicy as EffectivePolicy  # sla_admin imports
+from kefu.services.sla_policy import effective_policy as effective_policy  # these from here
 from kefu.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("kefu.deadlines")
@@ -52,47 +49,6 @@ PAUSE_ZH = {
     PauseReason.LAB_TESTING: "检测鉴定中",
     PauseReason.OTHER: "其他原因",
 }
-
-
-@dataclass(frozen=True)
-class EffectivePolicy:
-    """The policy version in force for a case, with the seller's agreement applied."""
-
-    policy: SlaPolicy
-    label: str  # policy id, plus the agreement version when one shaped the clocks
-    clocks: tuple[ClockSpec, ...]
-
-    def spec(self, name: str) -> ClockSpec | None:
-        return next((c for c in self.clocks if c.name == name), None)
-
-
-def effective_policy(
-    uow: UnitOfWork,
-    *,
-    kind: CaseKind,
-    category: Category | None,
-    priority: Priority | None,
-    channel: Channel | None,
-    shop_id: int | None,
-    at: datetime,
-) -> EffectivePolicy | None:
-    policy = select_policy(
-        DEFAULT_POLICIES,
-        kind=kind,
-        category=category,
-        priority=priority,
-        channel=channel,
-        seller_id=shop_id,
-        at=at,
-    )
-    if policy is None:
-        return None
-    clocks, label = policy.clocks, policy.id
-    agreement = agreement_at(uow, shop_id, at) if shop_id is not None else None
-    if agreement is not None:
-        clocks = apply_agreement(clocks, agreement[0])
-        label = f"{policy.id}+agreement.v{agreement[1]}"
-    return EffectivePolicy(policy, label[:80], clocks)
 
 
 def _case_policy(uow: UnitOfWork, case: Case) -> EffectivePolicy | None:
@@ -111,7 +67,6 @@ def _case_policy(uow: UnitOfWork, case: Case) -> EffectivePolicy | None:
 def _start(
     uow: UnitOfWork, case: Case, eff: EffectivePolicy, spec: ClockSpec, now: datetime
 ) -> ClockRow:
-    assert case.id is not None
     state = start_clock(
         spec, now, calendar_for(uow, calendar_keys(spec.party, case.shop_id, case.team_id))
     )
@@ -122,7 +77,7 @@ def _start(
             clock=spec.name,
             due_at=state.due_at.isoformat(),
         )
-    return ClockRow(None, case.id, eff.label, eff.policy.version, state)
+    return ClockRow(None, case.id or 0, eff.label, eff.policy.version, state)
 
 
 def earliest_due(clocks: Iterable[ClockRow]) -> datetime | None:
@@ -132,16 +87,40 @@ def earliest_due(clocks: Iterable[ClockRow]) -> datetime | None:
     return min(running) if running else None
 
 
-def on_case_filed(uow: UnitOfWork, case: Case, now: datetime) -> None:
-    """Hook in file_case: start the filing clocks, set the queue's due time (two statements)."""
+def filing_clocks(uow: UnitOfWork, case: Case, now: datetime) -> list[ClockRow]:
+    """The clocks filing starts (not stored yet); sets case.due_at to the earliest of them.
+
+    Called before the case is inserted, the due time goes in with the INSERT and
+    add_filing_clocks then needs one statement; on_case_filed does both after the insert.
+    """
     eff = _case_policy(uow, case)
-    if eff is None or case.id is None:
-        return
-    names = clocks_at_filing(c.name for c in eff.clocks)
-    rows = [_start(uow, case, eff, c, now) for c in eff.clocks if c.name in names]
-    uow.deadlines.add_clocks(rows)
+    if eff is None:
+        return []
+    rows = [_start(uow, case, eff, spec, now) for spec in eff.at_filing]
     case.due_at = earliest_due(rows)
-    uow.deadlines.set_case_due(case.id, case.due_at)
+    return rows
+
+
+def add_filing_clocks(uow: UnitOfWork, case: Case, rows: list[ClockRow]) -> None:
+    """Store the clocks from filing_clocks once the case has its id (one multi-row insert)."""
+    assert case.id is not None
+    for row in rows:
+        row.case_id = case.id
+    uow.deadlines.add_clocks(rows)
+
+
+def on_case_filed(uow: UnitOfWork, case: Case, now: datetime) -> None:
+    """Hook in file_case, after the insert: start the filing clocks, fix the queue's due time."""
+    if case.id is None:
+        return
+    stored_due = case.due_at
+    rows = filing_clocks(uow, case, now)
+    if not rows:
+        case.due_at = stored_due
+        return
+    add_filing_clocks(uow, case, rows)
+    if case.due_at != stored_due:  # the insert already carried it when the caller planned first
+        uow.deadlines.set_case_due(case.id, case.due_at)
 
 
 def _event(

@@ -21,6 +21,7 @@ from kefu.domain.deadline_events import ClockChanged
 from kefu.domain.sla_clock import ClockAction, Party, TimeoutOutcome
 from kefu.domain.types import SYSTEM_ACTOR, Priority, Visibility
 from kefu.domain.workflow import Status
+from kefu.services.unit_of_work import UnitOfWork
 
 SYS = (SYSTEM_ACTOR.user_id, SYSTEM_ACTOR.primary_role.value)
 RULE_COLUMN = 200  # case_clocks.rule keeps this many characters of spec.rule
@@ -226,3 +227,23 @@ def timeline_row(case_id: int, e: Any) -> dict[str, Any]:
         "data": e.data,
         "created_at": e.at,
     }
+
+
+class SweepConflict(RuntimeError):
+    """A claimed clock was not in the state it was claimed in: the batch is rolled back."""
+
+    def __init__(self, *, breach: bool) -> None:
+        super().__init__(f"sweep batch changed under us ({'breach' if breach else 'warning'})")
+
+
+class Supervisors:
+    """Active supervisors, read at most once per batch and only if a notice needs them."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._ids: list[int] | None = None
+
+    def __call__(self) -> list[int]:
+        if self._ids is None:
+            self._ids = self._uow.deadlines.supervisor_ids()
+        return self._ids
