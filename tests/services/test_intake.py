@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from kefu.bootstrap import App
 from kefu.db.schema import timeline
+from kefu.db.schema_deadlines import case_clocks
 from kefu.db.schema_intake import buyer_flags, staff_availability
 from kefu.domain.screening import PriorResolution
 from kefu.domain.types import SYSTEM_ACTOR, CaseKind, Category, FeedbackType, Priority
@@ -66,6 +67,10 @@ def test_late_complaints_are_filed_then_refused_with_the_reason(app: App, world)
         ).all()
     assert ("status_changed", "system") in [tuple(k) for k in kinds]
     assert _screening(app, world, case.number)["code"] == "out_of_window"
+    assert case.due_at is None
+    with app.reader() as uow:  # a refused case is closed: no SLA clock runs for it
+        clocks = uow.conn.execute(select(case_clocks).where(case_clocks.c.case_id == case.id))
+        assert clocks.all() == []
 
 
 def test_matters_settled_or_pending_elsewhere_are_not_accepted(app: App, world) -> None:

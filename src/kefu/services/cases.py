@@ -238,11 +238,14 @@ def file_case(
         )
         case.record_filed(actor)
         intake.apply_assessment(uow, case, assessment, now=now, reopen_window=policy.reopen_window)
+        # SLA clocks (issue 4) are planned first so the queue's due time goes in with the INSERT;
+        # a case screening refused is closed and runs no clock.
+        clocks = deadlines.filing_clocks(uow, case, now) if case.is_open else []
         if not case.is_open:
             case.due_at = None
         uow.add_case(case)
         assert case.id is not None
-        deadlines.on_case_filed(uow, case, now)  # SLA clocks + queue due time (issue 4)
+        deadlines.add_filing_clocks(uow, case, clocks)
         intake.record_assessment(
             uow, case, assessment, original=(subject, description), now=now, policy=policy.screening
         )
