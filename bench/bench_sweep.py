@@ -2,6 +2,7 @@
 
     uv run python -m bench.bench_sweep                  # N = 100 000 (~15 s with generation)
     uv run python -m bench.bench_sweep --n 1000000      # the issue's figure (by hand, not in CI)
+    uv run python -m bench.bench_sweep --n 1000000 --dir /tmp/sw --reuse   # keep the 1M DB
 
 Each case gets one running first-contact clock (the complaint default: 12 h, warn at 80 %,
 notify the supervisors on breach). 1 % are past due and already warned, so the sweep's work is
@@ -13,8 +14,10 @@ Figures printed, all in this one run (3 rounds each, median and range):
 - SQL full scan: the same predicate with the index disabled (`NOT INDEXED`) — the baseline, what
   merely finding the due clocks costs without the due/state index; plus the sweep's own claim
   query (`claim_due`) with rows turned into DueClock tuples;
-- full pass: `sweep_due_clocks` end to end with the worker's batch size (500 clocks per
-  transaction, as many batches as it takes), every due clock breached; then an idle pass
+- full pass: `sweep_due_clocks` end to end as the worker calls it (500 clocks per transaction,
+  as many batches as it takes, `reader=` so SQLite's WAL is checkpointed once after the
+  batches), every due clock breached. The checkpoint is part of the pass and of its figure;
+  the batches alone and the checkpoint alone are printed too. Then an idle pass
   (nothing due: the price of every worker pass). Between rounds the breaches are undone with
   raw SQL (clocks back to running, timeline and outbox emptied).
 Target (issue 4): the full pass "well under a second" at 1M / 1 %.
@@ -23,7 +26,9 @@ Target (issue 4): the full pass "well under a second" at 1M / 1 %.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -34,7 +39,7 @@ from pathlib import Path
 
 from kefu.bootstrap import upgrade_database
 from kefu.config import Settings
-from kefu.db.deadlines import spec_to_json
+from kefu.db.deadlines import DeadlineRepo, spec_to_json
 from kefu.db.engine import make_engine
 from kefu.domain.sla_clock import ClockName
 from kefu.domain.sla_defaults import DEFAULT_POLICIES
@@ -106,6 +111,10 @@ def generate(path: Path, n: int, due_share: float, seed: int = 4) -> int:
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
+    # Written with synchronous=OFF: flush it now, or round 1's first fsync (the sweep's WAL
+    # checkpoint) would wait for the whole generated file to reach the disk.
+    with path.open("rb+") as f:
+        os.fsync(f.fileno())
     return due_count
 
 
@@ -141,15 +150,39 @@ def main() -> None:
     parser.add_argument("--due", type=float, default=0.01)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep DIR/sweep.db if it exists (migrated to head, breaches undone; same --n/--due)",
+    )
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="kefu-sweep-"))
     work.mkdir(parents=True, exist_ok=True)
     path = work / "sweep.db"
-    path.unlink(missing_ok=True)
-    due, gen_s = timed(lambda: generate(path, args.n, args.due))
-    print(f"generated {args.n:,} open cases + clocks, {due:,} due, in {gen_s:.1f} s ({path})")
+    if args.reuse and path.exists():
+        upgrade_database(Settings(database_url=f"sqlite:///{path}"))
+        reset(path)
+        with sqlite3.connect(path) as conn:
+            sql = "SELECT count(*) FROM case_clocks WHERE due_at < ?"
+            due = conn.execute(sql, (_ts(NOW),)).fetchone()[0]
+        print(f"reused {path}: {due:,} due")
+    else:
+        path.unlink(missing_ok=True)
+        due, gen_s = timed(lambda: generate(path, args.n, args.due))
+        print(f"generated {args.n:,} open cases + clocks, {due:,} due, in {gen_s:.1f} s ({path})")
     engine = make_engine(f"sqlite:///{path}")
     factory = lambda: UnitOfWork(engine)  # noqa: E731
+    reader = lambda: UnitOfWork(engine, write=False)  # noqa: E731
+    # The checkpoint after the pass is part of the pass; timed on its own as well.
+    checkpoint_s: list[float] = []
+    real_checkpoint = DeadlineRepo.checkpoint
+
+    def timed_checkpoint(repo: DeadlineRepo) -> tuple[int, int, int] | None:
+        result, took = timed(lambda: real_checkpoint(repo))
+        checkpoint_s.append(took)
+        return result
+
+    DeadlineRepo.checkpoint = timed_checkpoint  # type: ignore[method-assign]
 
     def claim() -> int:
         with factory() as uow:
@@ -164,6 +197,8 @@ def main() -> None:
                 ).all()
             )
 
+    # The worker freezes what exists at its start (worker.run); so does this process.
+    gc.freeze()
     with engine.connect() as conn:
         plan = conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN SELECT * FROM case_clocks WHERE state = 'running' AND due_at < ?"
@@ -171,7 +206,7 @@ def main() -> None:
             (_ts(NOW),),
         ).all()
     print("plan:", "; ".join(str(row[-1]) for row in plan))
-    index_s, scan_s, claim_s, pass_s, idle_s = [], [], [], [], []
+    index_s, scan_s, claim_s, pass_s, ckpt_s, idle_s = [], [], [], [], [], []
     for round_no in range(args.rounds):
         if round_no:
             reset(path)
@@ -179,36 +214,46 @@ def main() -> None:
         indexed, t_index = timed(lambda: raw("INDEXED BY ix_case_clocks_due"))
         scanned, t_scan = timed(lambda: raw("NOT INDEXED"))
         assert found == indexed == scanned == due, (found, indexed, scanned, due)
+        checkpoint_s.clear()
         report, t_pass = timed(
-            lambda: sweep_due_clocks(factory, NOW, SweepConfig(max_batches=1_000_000))
+            lambda: sweep_due_clocks(
+                factory, NOW, SweepConfig(max_batches=1_000_000), reader=reader
+            )
         )
         assert report.breached == due, report
-        _, t_idle = timed(lambda: sweep_due_clocks(factory, NOW, SweepConfig()))
+        t_ckpt = sum(checkpoint_s)
+        _, t_idle = timed(lambda: sweep_due_clocks(factory, NOW, SweepConfig(), reader=reader))
         for bucket, value in zip(
-            (index_s, scan_s, claim_s, pass_s, idle_s),
-            (t_index, t_scan, t_claim, t_pass, t_idle),
+            (index_s, scan_s, claim_s, pass_s, ckpt_s, idle_s),
+            (t_index, t_scan, t_claim, t_pass, t_ckpt, t_idle),
             strict=True,
         ):
             bucket.append(value)
         print(
             f"round {round_no + 1}: {due:,} due — SQL via index {t_index * 1000:.1f} ms,"
             f" SQL full scan {t_scan * 1000:.1f} ms, claim query {t_claim * 1000:.1f} ms;"
-            f" full pass {t_pass * 1000:.0f} ms ({t_pass / max(1, due) * 1e6:.0f} µs per clock),"
-            f" idle pass {t_idle * 1000:.2f} ms"
+            f" full pass {t_pass * 1000:.0f} ms ({t_pass / max(1, due) * 1e6:.0f} µs per clock)"
+            f" of which checkpoint {t_ckpt * 1000:.0f} ms, idle pass {t_idle * 1000:.2f} ms"
         )
     full, scan = statistics.median(pass_s), statistics.median(scan_s)
+    batches = [p - c for p, c in zip(pass_s, ckpt_s, strict=True)]
     print(f"SQL via index          {summary(index_s)}")
     print(f"SQL full scan (base)   {summary(scan_s)}")
     print(f"claim query -> clocks  {summary(claim_s)}")
     print(
         f"full pass              {summary(pass_s)} = {full / max(1, due) * 1e6:.0f} µs per clock,"
-        f" {full / scan:.1f}x the full scan"
+        f" {full / scan:.1f}x the full scan (checkpoint included)"
     )
+    print(f"  batches only         {summary(batches)}")
+    print(f"  WAL checkpoint after {summary(ckpt_s)}")
     print(f"idle pass              {summary(idle_s)}")
-    verdict = "MET" if full < 1.0 else "NOT MET"
+    # "Well under a second": this bench calls it met with a fifth of the second to spare.
+    verdict = (
+        "MET" if full < 0.8 else "NOT MET (under 1 s, not well under)" if full < 1 else "NOT MET"
+    )
     print(
-        f"target: one pass over {args.n:,} open cases with {due:,} due in well under 1 s:"
-        f" {full * 1000:,.0f} ms, {verdict}"
+        f"target: one pass over {args.n:,} open cases with {due:,} due in well under 1 s"
+        f" (here: < 800 ms, checkpoint included): {full * 1000:,.0f} ms, {verdict}"
     )
     engine.dispose()
 

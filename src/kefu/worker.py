@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import threading
@@ -24,7 +25,9 @@ def run_once(app: App) -> int:
     """One pass over every periodic job; returns how many outbox rows were delivered."""
     poll_imap_if_due(app)  # email channel: IMAP poll on its own interval, when configured
     # Deadlines before the relay, so this pass already delivers their notices (issue 4).
-    sweep_due_clocks(app.uow, app.clock.now(), SweepConfig(reopen_window=app.policy.reopen_window))
+    # The reader checkpoints SQLite's WAL once after the sweep, not inside each batch's commit.
+    config = SweepConfig(reopen_window=app.policy.reopen_window)
+    sweep_due_clocks(app.uow, app.clock.now(), config, reader=app.reader)
     handlers = outbox_handlers(app)  # e.g. case mail goes out by SMTP
     sent = 0
     while True:
@@ -36,6 +39,9 @@ def run_once(app: App) -> int:
 
 def run(app: App, stop: threading.Event) -> None:
     """Loop until `stop` is set; an error in one pass is logged and the loop goes on."""
+    # What exists now (modules, tables, compiled statements) lives as long as the process:
+    # keep it out of the collector's full passes, which a large sweep triggers.
+    gc.freeze()
     log.info("worker_started", interval_s=app.settings.worker_interval_s)
     while not stop.is_set():
         try:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection, Dialect, RowMapping
 
 from kefu.db.calendars import CalendarRepo
 from kefu.db.cases import row_to_case
@@ -221,8 +222,69 @@ _EARLIEST_DUE = (
     .where(_cc.case_id.in_(bindparam("b_ids", expanding=True)), _cc.state.in_(_DUE))
     .group_by(_cc.case_id)
 )
-_APPEND_TIMELINE = insert(timeline)
-_ADD_OUTBOX = insert(outbox)
+
+
+class _BulkInsert:
+    """One table's executemany for the sweep's rows (dicts with the same keys).
+
+    SQLite: the INSERT is compiled once per dialect and the rows go to the driver's executemany
+    as tuples, each value through its column type's own bind processor (so stored bytes are
+    what `conn.execute(insert(table), rows)` writes); a datetime repeated across the rows (the
+    batch's `now`) is converted once. That skips SQLAlchemy's per-row parameter handling,
+    ~12 µs per row and table. Other dialects, or rows with other keys: the plain statement.
+    """
+
+    def __init__(self, table: Table, columns: tuple[str, ...]) -> None:
+        self.table = table
+        self.columns = columns
+        self.keys = frozenset(columns)
+        self.stmt = insert(table)
+        self._compiled: WeakKeyDictionary[Dialect, tuple[str, list[Any]]] = WeakKeyDictionary()
+
+    def _for(self, dialect: Dialect) -> tuple[str, list[tuple[int, Any]]]:
+        found = self._compiled.get(dialect)
+        if found is None:
+            compiled = self.stmt.compile(dialect=dialect, column_keys=list(self.columns))
+            assert compiled.positiontup == list(self.columns), compiled.positiontup
+            procs = [self.table.c[k].type._cached_bind_processor(dialect) for k in self.columns]
+            active = [(i, proc) for i, proc in enumerate(procs) if proc is not None]
+            found = self._compiled[dialect] = (str(compiled), active)
+        return found
+
+    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if conn.dialect.name != "sqlite" or rows[0].keys() != self.keys:
+            conn.execute(self.stmt, list(rows))
+            return
+        sql, active = self._for(conn.dialect)
+        seen: dict[tuple[int, datetime], Any] = {}
+        params: list[tuple[Any, ...]] = []
+        columns = self.columns
+        for row in rows:
+            values = [row[k] for k in columns]
+            for i, proc in active:
+                value = values[i]
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    done = seen.get((i, value))
+                    if done is None:
+                        done = seen[(i, value)] = proc(value)
+                    values[i] = done
+                else:
+                    values[i] = proc(value)
+            params.append(tuple(values))
+        conn.exec_driver_sql(sql, params)
+
+
+_APPEND_TIMELINE = _BulkInsert(
+    timeline,
+    ("case_id", "kind", "actor_id", "actor_role", "visibility", "body", "data", "created_at"),
+)
+_ADD_OUTBOX = _BulkInsert(
+    outbox, ("topic", "case_id", "payload", "created_at", "available_at", "attempts")
+)
 
 
 class DeadlineRepo(SweepQueries, CalendarRepo):
@@ -267,7 +329,8 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
 
     def provisional_clocks(self, limit: int) -> list[ClockRow]:
         c = case_clocks.c
-        cond = and_(c.provisional.is_(True), c.state.in_(_LIVE))
+        # `provisional` bare (`provisional = 1` on SQLite): the partial index's own condition.
+        cond = and_(c.provisional, c.state.in_(_LIVE))
         return [
             _clock(r)
             for r in self.conn.execute(select(case_clocks).where(cond).limit(limit)).mappings()
@@ -347,9 +410,9 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
         return {int(r["id"]): row_to_case(r) for r in rows}
 
     def append_timeline(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(_APPEND_TIMELINE, list(rows))
+        """Timeline rows (sweep_light.timeline_row) in one executemany."""
+        _APPEND_TIMELINE(self.conn, rows)
 
     def add_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(_ADD_OUTBOX, list(rows))
+        """Outbox rows (sweep_light.notice) in one executemany."""
+        _ADD_OUTBOX(self.conn, rows)

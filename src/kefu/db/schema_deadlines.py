@@ -15,10 +15,19 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from kefu.db.schema import Id, metadata
 from kefu.db.types import UTCDateTime
+
+# Partial-index conditions (migration 0007 writes the same text). A query can use such an index
+# only when its WHERE clause repeats the condition: see db/deadline_sweep.py and
+# DeadlineRepo.provisional_clocks (SQLAlchemy renders a Boolean column as `= 1` on SQLite).
+_RUNNING = "state = 'running'"
+_UNWARNED = "state = 'running' AND warned_at IS NULL"
+_PROVISIONAL_SQLITE = "provisional = 1"
+_PROVISIONAL_PG = "provisional"
 
 # One row per clock per case per party. The spec is a snapshot of the policy version in force
 # when the clock started (rule 29), so later policy changes never move a running deadline.
@@ -53,11 +62,30 @@ case_clocks = Table(
     Column("on_warning", String(200), nullable=False, server_default=""),
     Column("on_breach", String(200), nullable=False, server_default=""),
     Column("on_timeout", String(40), nullable=False, server_default="none"),
-    # The sweep's two queries: running clocks past due, running unwarned clocks past warn_at.
-    Index("ix_case_clocks_due", "state", "due_at"),
-    Index("ix_case_clocks_warn", "state", "warned_at", "warn_at"),
-    Index("ix_case_clocks_case", "case_id", "state"),
-    Index("ix_case_clocks_provisional", "provisional", "state"),
+    # The sweep's two claims: running clocks past due, running unwarned clocks past warn_at.
+    # Partial, and keyed on columns a warning or breach does not write (migration 0007): a
+    # breach then only drops its entry from the due index (next to the other due entries)
+    # instead of moving it in every index that carries `state`. The claims render
+    # `state = 'running'` as a literal, so SQLite can match the index's condition.
+    Index(
+        "ix_case_clocks_due",
+        "due_at",
+        sqlite_where=text(_RUNNING),
+        postgresql_where=text(_RUNNING),
+    ),
+    Index(
+        "ix_case_clocks_warn",
+        "warn_at",
+        sqlite_where=text(_UNWARNED),
+        postgresql_where=text(_UNWARNED),
+    ),
+    Index("ix_case_clocks_case", "case_id"),
+    Index(
+        "ix_case_clocks_provisional",
+        "state",
+        sqlite_where=text(_PROVISIONAL_SQLITE),
+        postgresql_where=text(_PROVISIONAL_PG),
+    ),
 )
 
 case_suspensions = Table(

@@ -63,21 +63,42 @@ class SweepReport:
 
 
 def sweep_due_clocks(
-    uow_factory: Callable[[], UnitOfWork], now: datetime, config: SweepConfig | None = None
+    uow_factory: Callable[[], UnitOfWork],
+    now: datetime,
+    config: SweepConfig | None = None,
+    *,
+    reader: Callable[[], UnitOfWork] | None = None,
 ) -> SweepReport:
-    """One pass: lift suspensions past their limit, then warn, then breach (indexed lookups)."""
+    """One pass: lift suspensions past their limit, then warn, then breach (indexed lookups).
+
+    With `reader` (a read-only unit of work: the worker passes `app.reader`), SQLite's WAL is
+    checkpointed once after the pass instead of inside the batches' commits; without it every
+    commit checkpoints as usual. Each batch commits on its own either way.
+    """
     config = config or SweepConfig()
     report = SweepReport()
     _resume_suspensions(uow_factory, now, config, report)
-    for breach in (False, True):
-        for _ in range(config.max_batches):
-            try:
-                if _batch(uow_factory, now, config, report, breach=breach) < config.batch:
+    defer = reader is not None
+    wrote = False
+    people = Supervisors()  # one read per pass, not one per batch
+    try:
+        for breach in (False, True):
+            for _ in range(config.max_batches):
+                try:
+                    claimed = _batch(
+                        uow_factory, now, config, report, people, breach=breach, defer=defer
+                    )
+                except SweepConflict:
+                    # Rolled back whole; the next pass claims again from what is committed then.
+                    log.warning("deadline_sweep_conflict", breach=breach)
                     break
-            except SweepConflict:
-                # Rolled back whole; the next pass claims again from what is committed then.
-                log.warning("deadline_sweep_conflict", breach=breach)
-                break
+                wrote = wrote or claimed > 0
+                if claimed < config.batch:
+                    break
+    finally:
+        if reader is not None and wrote:
+            with reader() as uow:  # also after an error: committed batches are in the WAL
+                uow.deadlines.checkpoint()
     if report.warned or report.breached or report.decisions or report.resumed:
         log.info("deadline_sweep", **report.__dict__)
     return report
@@ -88,8 +109,10 @@ def _batch(
     now: datetime,
     config: SweepConfig,
     report: SweepReport,
+    people: Supervisors,
     *,
     breach: bool,
+    defer: bool = False,
 ) -> int:
     """Claim one batch and write everything it causes in one transaction; returns clocks claimed.
 
@@ -98,7 +121,7 @@ def _batch(
     FOR UPDATE SKIP LOCKED and their cases locked in id order. Either way a clock is warned or
     breached once; the marking UPDATEs check the state again and a mismatch undoes the batch.
     """
-    with uow_factory() as uow:
+    with uow_factory() as uow, uow.deadlines.sweep_connection(defer_checkpoint=defer):
         repo = uow.deadlines
         due = repo.claim_due(now, config.batch, breach=breach)
         if not due:
@@ -110,7 +133,7 @@ def _batch(
             if d.case_id in facts
             and changes_case(d, facts[d.case_id], config.outcomes, breach=breach)
         }
-        people = Supervisors(uow)
+        people.using(uow)
         light = LightBatch(now, people)
         heavy: list[int] = []
         for d in due:

@@ -77,6 +77,40 @@ def clock_event(
     )
 
 
+def clock_row(
+    case_id: int,
+    now: datetime,
+    change: tuple[str, Visibility, str],
+    *,
+    clock: str,
+    party: str,
+    due_at: str,
+    rule: str,
+    policy_id: str,
+) -> dict[str, Any]:
+    """`timeline_row(case_id, clock_event(..., due_at=D))` built directly, `due_at` being
+    D.isoformat(): same keys in the same order (so the same stored JSON text), without the
+    event object (the light path's hot loop)."""
+    name, visibility, text = change
+    return {
+        "case_id": case_id,
+        "kind": ClockChanged.kind,
+        "actor_id": SYS[0],
+        "actor_role": SYS[1],
+        "visibility": visibility.value,
+        "body": text,
+        "data": {
+            "change": name,
+            "clock": clock,
+            "party": party,
+            "rule": rule,
+            "policy": policy_id,
+            "due_at": due_at,
+        },
+        "created_at": now,
+    }
+
+
 def notice(
     now: datetime,
     case: Addressed,
@@ -87,8 +121,10 @@ def notice(
     rule: str,
     audiences: list[str],
     supervisors: list[int],
+    due_iso: str | None = None,
 ) -> dict[str, Any]:
-    """The outbox row of a warning or breach notice; user_ids only matter for "users"."""
+    """The outbox row of a warning or breach notice; user_ids only matter for "users".
+    `due_iso`: due_at.isoformat() when the caller has it already."""
     zh = "即将超时" if topic == "sla_warning" else "已超时"
     en = "deadline approaching" if topic == "sla_warning" else "deadline missed"
     return {
@@ -105,7 +141,7 @@ def notice(
             "assignee_id": case.assignee_id,
             "team_id": case.team_id,
             "title": f"案件 {case.number} {clock} {zh} / case {case.number} {clock}: {en}",
-            "body": f"due {due_at.isoformat()} ({rule})",
+            "body": f"due {due_iso or due_at.isoformat()} ({rule})",
         },
         "created_at": now,
         "available_at": now,
@@ -127,19 +163,44 @@ def changes_case(
         return False
     if len(d.rule) >= RULE_COLUMN:
         return True  # the column may be cut: texts come from the spec
-    party, status = Party(d.party), Status(case.status)
-    todo = actions(d.on_breach if breach else d.on_warning)
-    if any(_changes(a, case, party, status) for a in todo):
+    # Decided by a handful of stored strings: computed once per combination.
+    return _changes_case(
+        d.party,
+        d.on_breach if breach else d.on_warning,
+        d.on_timeout,
+        case.status,
+        case.priority,
+        case.assignee_id is not None,
+        outcomes,
+        breach,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _changes_case(
+    party_value: str,
+    stored_actions: str,
+    on_timeout: str,
+    status_value: str,
+    priority: str,
+    assigned: bool,
+    outcomes: frozenset[TimeoutOutcome],
+    breach: bool,
+) -> bool:
+    party, status = Party(party_value), Status(status_value)
+    if any(_changes(a, priority, assigned, party, status) for a in actions(stored_actions)):
         return True
-    outcome = TimeoutOutcome(d.on_timeout)
+    outcome = TimeoutOutcome(on_timeout)
     return breach and outcome in outcomes and outcome_action(party, outcome, status) is not None
 
 
-def _changes(action: ClockAction, case: CaseFacts, party: Party, status: Status) -> bool:
+def _changes(
+    action: ClockAction, priority: str, assigned: bool, party: Party, status: Status
+) -> bool:
     if action is ClockAction.RAISE_PRIORITY:
-        return raised(Priority(case.priority)) is not Priority(case.priority)
+        return raised(Priority(priority)) is not Priority(priority)
     if action is ClockAction.REASSIGN:
-        return case.assignee_id is not None
+        return assigned
     if action is ClockAction.OPEN_INTERVENTION:
         return outcome_action(party, TimeoutOutcome.OPEN_INTERVENTION, status) is not None
     return False
@@ -172,16 +233,19 @@ class LightBatch:
             self.breached += 1
         else:
             self.warned += 1
-        event = clock_event(
-            self.now,
-            change,
-            clock=d.clock,
-            party=d.party,
-            due_at=d.due_at,
-            rule=d.rule,
-            policy_id=d.policy_id,
+        due_iso = d.due_at.isoformat()
+        self.timeline.append(
+            clock_row(
+                d.case_id,
+                self.now,
+                change,
+                clock=d.clock,
+                party=d.party,
+                due_at=due_iso,
+                rule=d.rule,
+                policy_id=d.policy_id,
+            )
         )
-        self.timeline.append(timeline_row(d.case_id, event))
         for action in actions(d.on_breach if breach else d.on_warning):
             if action is ClockAction.NOTIFY_ASSIGNEE:
                 audiences = ["assignee"] if case.assignee_id else ["team"]
@@ -212,6 +276,7 @@ class LightBatch:
                     rule=d.rule,
                     audiences=audiences,
                     supervisors=self.supervisors() if "users" in audiences else [],
+                    due_iso=due_iso,
                 )
             )
 
@@ -237,13 +302,20 @@ class SweepConflict(RuntimeError):
 
 
 class Supervisors:
-    """Active supervisors, read at most once per batch and only if a notice needs them."""
+    """Active supervisors, read at most once per sweep pass (through the batch's unit of work,
+    the first time a notice needs them) and only if a notice needs them."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork | None = None) -> None:
         self._uow = uow
         self._ids: list[int] | None = None
 
+    def using(self, uow: UnitOfWork) -> Supervisors:
+        """The unit of work of the batch running now (the next read goes through it)."""
+        self._uow = uow
+        return self
+
     def __call__(self) -> list[int]:
         if self._ids is None:
+            assert self._uow is not None
             self._ids = self._uow.deadlines.supervisor_ids()
         return self._ids
