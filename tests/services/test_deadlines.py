@@ -14,6 +14,7 @@ from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App
 from kefu.db.deadline_sweep import CaseFacts
 from kefu.db.deadlines import ClockRow
+from kefu.db.records import timeline_row
 from kefu.db.schema import outbox as outbox_table
 from kefu.db.schema import timeline as timeline_table
 from kefu.domain.errors import DomainError, InvalidInput
@@ -31,7 +32,7 @@ from kefu.services.deadline_sweep import (
     refresh_provisional_clocks,
     sweep_due_clocks,
 )
-from kefu.services.sweep_light import BREACHED, clock_event, clock_row, notice, timeline_row
+from kefu.services.sweep_light import BREACHED, clock_event, clock_row, notice
 from kefu.worker import run_once
 from tests.builders import a_complaint, a_user, an_order, imported
 from tests.conftest import START

@@ -61,24 +61,26 @@ _REMEMBER_KEY = insert(idempotency_keys)
 _LOG_PII = insert(pii_access_log)
 
 
+def timeline_row(case_id: int, e: CaseEvent) -> dict[str, Any]:
+    """One event as its timeline row (the sweep writes many of these in one executemany)."""
+    return {
+        "case_id": case_id,
+        "kind": e.kind,
+        "actor_id": e.actor_id,
+        "actor_role": e.actor_role,
+        "visibility": e.visibility.value,
+        "body": e.body,
+        "data": e.data,
+        "created_at": e.at,
+    }
+
+
 class RecordsRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def append_events(self, case_id: int, events: Iterable[CaseEvent]) -> None:
-        rows = [
-            {
-                "case_id": case_id,
-                "kind": e.kind,
-                "actor_id": e.actor_id,
-                "actor_role": e.actor_role,
-                "visibility": e.visibility.value,
-                "body": e.body,
-                "data": e.data,
-                "created_at": e.at,
-            }
-            for e in events
-        ]
+        rows = [timeline_row(case_id, e) for e in events]
         if rows:
             self.conn.execute(_APPEND_EVENTS, rows)
 

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from kefu.db.deadlines import ClockRow
+from kefu.db.records import timeline_row
 from kefu.domain.case import Case
 from kefu.domain.clock_rules import CLOCK_RULES, OUTCOMES, outcome_action, raised
 from kefu.domain.deadline_events import AutoDecision
@@ -38,7 +39,6 @@ from kefu.services.sweep_light import (
     changes_case,
     clock_event,
     notice,
-    timeline_row,
 )
 from kefu.services.unit_of_work import UnitOfWork
 

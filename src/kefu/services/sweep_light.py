@@ -281,19 +281,6 @@ class LightBatch:
             )
 
 
-def timeline_row(case_id: int, e: Any) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "kind": e.kind,
-        "actor_id": e.actor_id,
-        "actor_role": e.actor_role,
-        "visibility": e.visibility.value,
-        "body": e.body,
-        "data": e.data,
-        "created_at": e.at,
-    }
-
-
 class SweepConflict(RuntimeError):
     """A claimed clock was not in the state it was claimed in: the batch is rolled back."""
 
