@@ -17,6 +17,7 @@ from kefu.db.schema_intake import (
     staff_availability,
 )
 from kefu.domain.routing import StaffSlot, parse_shift_time
+from kefu.domain.screening import FlagStatus
 
 # Prebuilt: these run on every intake (see db/cases.py for why statements are built once).
 _ADD_SCREENING = insert(screenings)
@@ -106,7 +107,7 @@ class IntakeRepo:
             select(buyer_flags.c.id).where(
                 buyer_flags.c.buyer_id == buyer_id,
                 buyer_flags.c.reason == reason,
-                buyer_flags.c.status == "open",
+                buyer_flags.c.status == FlagStatus.OPEN.value,
             )
         ).scalar()
         return int(found) if found is not None else None
@@ -116,22 +117,28 @@ class IntakeRepo:
             self.conn.execute(
                 insert(buyer_flags)
                 .values(
-                    buyer_id=buyer_id, reason=reason, detail=detail, status="open", created_at=now
+                    buyer_id=buyer_id,
+                    reason=reason,
+                    detail=detail,
+                    status=FlagStatus.OPEN.value,
+                    created_at=now,
                 )
                 .returning(buyer_flags.c.id)
             ).scalar_one()
         )
 
-    def flags(self, *, status: str | None, limit: int = 200) -> list[dict[str, Any]]:
+    def flags(self, *, status: FlagStatus | None, limit: int = 200) -> list[dict[str, Any]]:
         stmt = select(buyer_flags).order_by(buyer_flags.c.id.desc()).limit(limit)
         if status is not None:
             stmt = stmt.where(buyer_flags.c.status == status)
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
 
-    def review_flag(self, flag_id: int, *, reviewer_id: int, status: str, now: datetime) -> bool:
+    def review_flag(
+        self, flag_id: int, *, reviewer_id: int, status: FlagStatus, now: datetime
+    ) -> bool:
         result = self.conn.execute(
             update(buyer_flags)
-            .where(and_(buyer_flags.c.id == flag_id, buyer_flags.c.status == "open"))
+            .where(and_(buyer_flags.c.id == flag_id, buyer_flags.c.status == FlagStatus.OPEN.value))
             .values(status=status, reviewed_by=reviewer_id, reviewed_at=now)
         )
         return result.rowcount == 1

@@ -29,6 +29,9 @@ screenings = Table(
     Column("reason", Text, nullable=False),
     Column("trail", JSON, nullable=False),
     Column("category_source", String(20), nullable=False),
+    # What the classifier chose, whoever chose the case's category: corrections are measured
+    # against it when they are exported for retraining.
+    Column("model_category", String(30), nullable=False, server_default=""),
     Column("category_confidence", Float, nullable=False),
     Column("classification_trail", JSON, nullable=False),
     Column("priority_reasons", JSON, nullable=False),

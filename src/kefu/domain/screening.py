@@ -17,6 +17,31 @@ class Outcome(StrEnum):
     COMPLIANCE = "compliance"  # taken out of the normal flow into the compliance queue
 
 
+class ReasonCode(StrEnum):
+    """Stable codes of screening verdicts (API, timeline, reports)."""
+
+    ACCEPTED = "accepted"
+    OUT_OF_WINDOW = "out_of_window"
+    ALREADY_ELSEWHERE = "already_elsewhere"
+    DUPLICATE = "duplicate"
+    ABUSIVE = "abusive"
+    VAGUE = "vague"
+    IRRELEVANT = "irrelevant"
+    SUSPECTED_COUNTERFEIT = "suspected_counterfeit"
+
+
+class FlagReason(StrEnum):
+    REPEATED_REJECTIONS = "repeated_rejections"
+
+
+class FlagStatus(StrEnum):
+    """A buyer flag is open until a supervisor clears it (fair complaints) or confirms it."""
+
+    OPEN = "open"
+    CLEARED = "cleared"
+    CONFIRMED = "confirmed"
+
+
 class PriorResolution(StrEnum):
     """What the buyer declares about the matter elsewhere (seed 001/003 exclusions)."""
 
@@ -42,7 +67,7 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     outcome: Outcome
-    code: str
+    code: ReasonCode
     reason_zh: str
     reason_en: str
     trail: tuple[Step, ...]
@@ -95,7 +120,7 @@ def screen(facts: IntakeFacts, policy: ScreeningPolicy) -> Verdict:
     """Run the rules in order; the first that refuses decides, and every rule leaves a step."""
     trail: list[Step] = []
 
-    def refuse(code: str, zh: str, en: str, duplicate_of: int | None = None) -> Verdict:
+    def refuse(code: ReasonCode, zh: str, en: str, duplicate_of: int | None = None) -> Verdict:
         return Verdict(Outcome.REJECT, code, zh, en, tuple(trail), duplicate_of)
 
     window = policy.acceptance_window.get(facts.kind)
@@ -105,14 +130,14 @@ def screen(facts: IntakeFacts, policy: ScreeningPolicy) -> Verdict:
         trail.append(Step("acceptance_window", not late, f"{age.days} d since purchase"))
         if late:
             return refuse(
-                "out_of_window",
+                ReasonCode.OUT_OF_WINDOW,
                 f"超过受理期限：购买已 {age.days} 天（受理期限 {window.days} 天）",
                 f"too late: bought {age.days} days ago (accepted within {window.days} days)",
             )
     if facts.prior_resolution is not PriorResolution.NONE:
         trail.append(Step("prior_resolution", False, facts.prior_resolution.value))
         return refuse(
-            "already_elsewhere",
+            ReasonCode.ALREADY_ELSEWHERE,
             "该争议已通过诉讼、仲裁、行政处理或线下和解处理或正在处理中，平台不重复受理",
             "the matter is settled or pending by litigation, arbitration, an authority or an "
             "offline agreement",
@@ -123,7 +148,7 @@ def screen(facts: IntakeFacts, policy: ScreeningPolicy) -> Verdict:
             Step("duplicate", False, f"case {facts.duplicate_of} d={facts.duplicate_distance}")
         )
         return refuse(
-            "duplicate",
+            ReasonCode.DUPLICATE,
             "与您此前就同一订单、同一问题提交的案件重复且无新信息，已关联到原案件",
             "repeats your earlier case on the same order and issue with no new information; "
             "linked to it",
@@ -133,7 +158,7 @@ def screen(facts: IntakeFacts, policy: ScreeningPolicy) -> Verdict:
     if facts.abusive and facts.substance_without_abuse < policy.min_distinct_terms:
         trail.append(Step("abusive", False, "insults without a describable problem"))
         return refuse(
-            "abusive",
+            ReasonCode.ABUSIVE,
             "内容以辱骂为主，未说明具体问题；原文已作为证据保存",
             "abusive without a describable problem; the original text is kept as evidence",
         )
@@ -141,7 +166,7 @@ def screen(facts: IntakeFacts, policy: ScreeningPolicy) -> Verdict:
     if facts.distinct_terms < policy.min_distinct_terms:
         trail.append(Step("vague", False, f"{facts.distinct_terms} distinct terms"))
         return refuse(
-            "vague",
+            ReasonCode.VAGUE,
             "描述过于笼统，请说明时间、商品和具体问题后重新提交",
             "too vague: say when, which item and what exactly went wrong, then file again",
         )
@@ -149,7 +174,7 @@ def screen(facts: IntakeFacts, policy: ScreeningPolicy) -> Verdict:
     if facts.kind is CaseKind.FEEDBACK and not facts.relevant:
         trail.append(Step("relevance", False))
         return refuse(
-            "irrelevant",
+            ReasonCode.IRRELEVANT,
             "反馈内容与本平台的商品、交易或服务无关",
             "the feedback is not about this platform's goods, orders or services",
         )
@@ -158,14 +183,14 @@ def screen(facts: IntakeFacts, policy: ScreeningPolicy) -> Verdict:
         trail.append(Step("compliance", False, ",".join(facts.compliance_terms)))
         return Verdict(
             Outcome.COMPLIANCE,
-            "suspected_counterfeit",
+            ReasonCode.SUSPECTED_COUNTERFEIT,
             "疑似假冒或走私商品，已转合规团队处理",
             "suspected counterfeit or smuggled goods: handed to the compliance team",
             tuple(trail),
         )
     trail.append(Step("compliance", True))
     return Verdict(
-        Outcome.ACCEPT, "accepted", "通过受理审核", "passed intake screening", tuple(trail)
+        Outcome.ACCEPT, ReasonCode.ACCEPTED, "通过受理审核", "passed intake screening", tuple(trail)
     )
 
 

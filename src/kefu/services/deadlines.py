@@ -90,8 +90,8 @@ def earliest_due(clocks: Iterable[ClockRow]) -> datetime | None:
 def filing_clocks(uow: UnitOfWork, case: Case, now: datetime) -> list[ClockRow]:
     """The clocks filing starts (not stored yet); sets case.due_at to the earliest of them.
 
-    Called before the case is inserted, the due time goes in with the INSERT and
-    add_filing_clocks then needs one statement; on_case_filed does both after the insert.
+    Called before the case is inserted, so the due time goes in with the INSERT and
+    add_filing_clocks then needs one statement.
     """
     eff = _case_policy(uow, case)
     if eff is None:
@@ -107,20 +107,6 @@ def add_filing_clocks(uow: UnitOfWork, case: Case, rows: list[ClockRow]) -> None
     for row in rows:
         row.case_id = case.id
     uow.deadlines.add_clocks(rows)
-
-
-def on_case_filed(uow: UnitOfWork, case: Case, now: datetime) -> None:
-    """Hook in file_case, after the insert: start the filing clocks, fix the queue's due time."""
-    if case.id is None:
-        return
-    stored_due = case.due_at
-    rows = filing_clocks(uow, case, now)
-    if not rows:
-        case.due_at = stored_due
-        return
-    add_filing_clocks(uow, case, rows)
-    if case.due_at != stored_due:  # the insert already carried it when the caller planned first
-        uow.deadlines.set_case_due(case.id, case.due_at)
 
 
 def _event(

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
-from kefu.adapters.holidays import load_chinese_holidays
 from kefu.analysis import dedup, lexicon
 from kefu.analysis.classify import Classification, classify
 from kefu.analysis.compliance import compliance_terms
 from kefu.analysis.priority import PriorityHint, priority_hints
 from kefu.analysis.relevance import is_relevant
 from kefu.analysis.tokenize import tokens
-from kefu.domain.calendar import BusinessCalendar
 from kefu.domain.case import Case
 from kefu.domain.orders import SHANGHAI, Order
 from kefu.domain.routing import pick_assignee, team_for
 from kefu.domain.screening import (
+    FlagReason,
     IntakeFacts,
     Outcome,
     PriorResolution,
@@ -27,7 +24,9 @@ from kefu.domain.screening import (
     rejection_path,
     screen,
 )
+from kefu.domain.sla_clock import Party
 from kefu.domain.types import PRIORITY_RANK, SYSTEM_ACTOR, CaseKind, Category, Priority
+from kefu.services import calendars
 from kefu.services.unit_of_work import UnitOfWork
 
 # Punctuation and particles say nothing about the problem; they do not count as substance.
@@ -50,23 +49,20 @@ class Assessment:
     description: str
 
 
-_WORDISH = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
-
-
 def _distinct_terms(text: str) -> int:
-    """Different words in the text, punctuation and particles left out."""
-    return len({t for t in tokens(text) if t not in _FILLER and _WORDISH.search(t)})
+    """Different words in the text, particles left out (tokens already drop punctuation)."""
+    return len({t for t in tokens(text) if t not in _FILLER})
 
 
 def passes_text_checks(text: str, policy: ScreeningPolicy | None = None) -> bool:
     """Would this description pass the text rules on its own (substance, abuse, relevance,
     compliance)? Used to pick demo texts; filing always runs the full screening."""
-    rules = policy or ScreeningPolicy()
+    words = analyze("", text)
     return (
-        _distinct_terms(text) >= rules.min_distinct_terms
-        and not lexicon.is_abusive(text)
-        and not compliance_terms(text)
-        and is_relevant(text, classify(text))
+        words.distinct_terms >= (policy or ScreeningPolicy()).min_distinct_terms
+        and not words.abusive
+        and not words.compliance_terms
+        and words.relevant
     )
 
 
@@ -182,11 +178,6 @@ def assess(
     )
 
 
-@cache
-def _platform_calendar() -> BusinessCalendar:
-    return BusinessCalendar().with_holidays(load_chinese_holidays())
-
-
 def apply_assessment(
     uow: UnitOfWork, case: Case, a: Assessment, *, now: datetime, reopen_window: timedelta
 ) -> None:
@@ -198,7 +189,11 @@ def apply_assessment(
     if case.team_id is None:
         return
     local = now.astimezone(SHANGHAI)
-    working_day, _provisional = _platform_calendar().is_working_day(local.date())
+    # The team's calendar, with the admins' overrides: a declared extra holiday is a day off.
+    team_calendar = calendars.calendar_for(
+        uow, calendars.calendar_keys(Party.PLATFORM, None, case.team_id)
+    )
+    working_day, _provisional = team_calendar.is_working_day(local.date())
     assignee = pick_assignee(uow.intake.staff_slots(case.team_id), local, working_day=working_day)
     if assignee is not None:
         case.assign(SYSTEM_ACTOR, assignee, case.team_id, now)
@@ -224,6 +219,7 @@ def record_assessment(
             "reason": v.reason,
             "trail": [s.as_dict() for s in v.trail],
             "category_source": a.classification.source,
+            "model_category": a.classification.category.value,
             "category_confidence": a.classification.confidence,
             "classification_trail": list(a.classification.trail),
             "priority_reasons": [
@@ -249,11 +245,11 @@ def record_assessment(
     rejected = uow.intake.rejected_since(case.buyer_id, now - policy.malicious_window)
     if (
         rejected >= policy.malicious_rejections
-        and uow.intake.open_flag(case.buyer_id, "repeated_rejections") is None
+        and uow.intake.open_flag(case.buyer_id, FlagReason.REPEATED_REJECTIONS) is None
     ):
         detail = f"{rejected} rejected cases in {policy.malicious_window.days} days"
         uow.intake.add_flag(
-            buyer_id=case.buyer_id, reason="repeated_rejections", detail=detail, now=now
+            buyer_id=case.buyer_id, reason=FlagReason.REPEATED_REJECTIONS, detail=detail, now=now
         )
         uow.outbox.add(
             "buyer_flagged",

@@ -10,11 +10,10 @@ from kefu.domain import rbac
 from kefu.domain.errors import FieldError, InvalidInput, NotFound, VersionConflict
 from kefu.domain.rbac import Permission
 from kefu.domain.routing import parse_shift_time
+from kefu.domain.screening import FlagStatus
 from kefu.domain.types import Actor, Category, Role
 from kefu.services.cases import load_visible
 from kefu.services.unit_of_work import UnitOfWork
-
-FLAG_DECISIONS = ("cleared", "confirmed")
 
 
 def screening_of(uow: UnitOfWork, *, actor: Actor, number: str) -> dict[str, Any]:
@@ -53,9 +52,7 @@ def recategorize(
         if case.version != expected_version:
             raise VersionConflict(expected_version, case.version)
         screened = uow.intake.screening(case.id)
-        model_category = case.category.value
-        if screened is not None:
-            model_category = _model_choice(screened) or model_category
+        model_category = (screened or {}).get("model_category") or case.category.value
         before = case.category
         case.recategorize(actor, category, now)
         uow.save_case(case, expected_version)
@@ -72,16 +69,6 @@ def recategorize(
         )
         uow.commit()
         return case.version
-
-
-def _model_choice(screened: dict[str, Any]) -> str | None:
-    for line in screened.get("classification_trail") or []:
-        text = str(line)
-        if text.startswith("rules decide "):
-            return text.split()[2]
-        if text.startswith("model "):
-            return text.split()[1]
-    return None
 
 
 def export_overrides(
@@ -103,18 +90,20 @@ def export_overrides(
         ]
 
 
-def buyer_flags(uow: UnitOfWork, *, actor: Actor, status: str | None) -> list[dict[str, Any]]:
+def buyer_flags(
+    uow: UnitOfWork, *, actor: Actor, status: FlagStatus | None
+) -> list[dict[str, Any]]:
     rbac.require(actor, Permission.REVIEW_BUYER_FLAGS)
     with uow:
         return uow.intake.flags(status=status)
 
 
 def review_buyer_flag(
-    uow: UnitOfWork, *, actor: Actor, flag_id: int, decision: str, now: datetime
+    uow: UnitOfWork, *, actor: Actor, flag_id: int, decision: FlagStatus, now: datetime
 ) -> None:
     """Close a flag as cleared (the complaints were fair) or confirmed (malicious)."""
     rbac.require(actor, Permission.REVIEW_BUYER_FLAGS)
-    if decision not in FLAG_DECISIONS:
+    if decision is FlagStatus.OPEN:
         raise InvalidInput(
             [
                 FieldError(

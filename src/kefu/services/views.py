@@ -158,6 +158,35 @@ def _queue_item(r: Mapping[Any, Any], *, masked: bool) -> QueueItem:
     )
 
 
+def case_item(case: Case) -> QueueItem:
+    """A loaded case as a queue row, contact details as stored."""
+    assert case.id is not None
+    return QueueItem(
+        case.id,
+        case.number,
+        case.kind.value,
+        case.feedback_type.value if case.feedback_type else None,
+        case.channel.value,
+        case.category.value,
+        case.priority.value,
+        case.status.value,
+        case.version,
+        case.subject,
+        case.description,
+        case.order_no,
+        case.line_nos,
+        case.assignee_id,
+        case.contact_phone,
+        case.contact_email,
+        case.created_at,
+        case.updated_at,
+        case.due_at,
+        case.first_response_at,
+        case.ended_at,
+        case.reject_reason,
+    )
+
+
 @dataclass(frozen=True)
 class CasePage:
     items: list[QueueItem]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -16,6 +14,7 @@ from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import calls as call_svc
 from kefu.web.api_cases import case_out
 from kefu.web.auth import current_actor
+from kefu.web.schemas import idempotency_hash
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -46,8 +45,7 @@ def log_call(
 ) -> JSONResponse:
     """Staff only: the call becomes a case; its details are kept and shown to staff."""
     app: App = request.app.state.kefu
-    payload = body.model_dump(mode="json")
-    request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    request_hash = idempotency_hash(body, idempotency_key)
     logged = call_svc.log_call(
         app.uow(),
         actor=actor,
@@ -58,7 +56,7 @@ def log_call(
         request_hash=request_hash,
     )
     out = case_out(logged.case, allowed=logged.case.allowed_actions(actor))
-    out["call"] = {"id": logged.call_id, **payload}
+    out["call"] = {"id": logged.call_id, **body.model_dump(mode="json")}
     return JSONResponse(
         out,
         status_code=201 if logged.created else 200,

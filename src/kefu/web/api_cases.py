@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -24,7 +22,14 @@ from kefu.services import views
 from kefu.web import offload
 from kefu.web.auth import current_actor
 from kefu.web.responses import FastJSONResponse
-from kefu.web.schemas import ActionIn, AssignIn, CaseOut, FileCaseIn, MessageIn
+from kefu.web.schemas import (
+    ActionIn,
+    AssignIn,
+    CaseOut,
+    FileCaseIn,
+    MessageIn,
+    idempotency_hash,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -39,52 +44,13 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat().replace("+00:00", "Z") if at is not None else None
 
 
-def case_out(
-    case: Case,
-    *,
-    allowed: list[Action] | None = None,
-    shop: str | None = None,
-    team: str | None = None,
-    phone: str | None = None,
-    email: str | None = None,
-) -> dict[str, Any]:
-    """The CaseOut shape as a plain dict: built directly because queue pages build 50 per request
-    and constructing then dumping a Pydantic model cost more than the query (tests check it still
-    validates as CaseOut)."""
-    return {
-        "number": case.number,
-        "kind": case.kind.value,
-        "feedback_type": case.feedback_type.value if case.feedback_type else None,
-        "channel": case.channel.value,
-        "category": case.category.value,
-        "priority": case.priority.value,
-        "status": case.status.value,
-        "status_zh": STATUS_ZH[case.status],
-        "version": case.version,
-        "subject": case.subject,
-        "description": case.description,
-        "order_no": case.order_no,
-        "line_nos": list(case.line_nos),
-        "shop": shop,
-        "team": team,
-        "assignee_id": case.assignee_id,
-        "contact_phone": case.contact_phone if phone is None else phone,
-        "contact_email": case.contact_email if email is None else email,
-        "created_at": _iso(case.created_at),
-        "updated_at": _iso(case.updated_at),
-        "due_at": _iso(case.due_at),
-        "first_response_at": _iso(case.first_response_at),
-        "ended_at": _iso(case.ended_at),
-        "reject_reason": case.reject_reason,
-        "allowed_actions": [a.value for a in allowed or []],
-    }
-
-
 _STATUS_ZH = {status.value: zh for status, zh in STATUS_ZH.items()}
 
 
 def queue_item_out(c: views.QueueItem) -> dict[str, Any]:
-    """A queue row in the CaseOut shape; shop, team and actions come with the case itself."""
+    """A queue row in the CaseOut shape, built directly: queue pages build 50 per request and a
+    Pydantic model built then dumped cost more than the query (tests check it validates as
+    CaseOut). Shop, team and actions come with the case itself."""
     return {
         "number": c.number,
         "kind": c.kind,
@@ -112,6 +78,26 @@ def queue_item_out(c: views.QueueItem) -> dict[str, Any]:
         "reject_reason": c.reject_reason,
         "allowed_actions": [],
     }
+
+
+def case_out(
+    case: Case,
+    *,
+    allowed: list[Action] | None = None,
+    shop: str | None = None,
+    team: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> dict[str, Any]:
+    """One case in the CaseOut shape (the queue row's, plus shop, team and the actions the
+    caller may take); contact details as given, else as stored."""
+    out = queue_item_out(views.case_item(case))
+    out.update(shop=shop, team=team, allowed_actions=[a.value for a in allowed or []])
+    if phone is not None:
+        out["contact_phone"] = phone
+    if email is not None:
+        out["contact_email"] = email
+    return out
 
 
 def entry_out(e: TimelineEntry) -> dict[str, Any]:
@@ -149,8 +135,7 @@ def create_case(
 ) -> FastJSONResponse:
     """File a case. Retrying with the same Idempotency-Key returns the same case (200)."""
     app = _app(request)
-    payload = body.model_dump(mode="json")
-    request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    request_hash = idempotency_hash(body, idempotency_key)
     data = case_svc.FileCaseInput(
         kind=body.kind,
         channel=body.channel,

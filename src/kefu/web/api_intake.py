@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from kefu.bootstrap import App
+from kefu.domain.screening import FlagStatus
 from kefu.domain.types import Actor
 from kefu.services import screening_admin as svc
 from kefu.web.auth import current_actor
@@ -58,14 +59,10 @@ def export_overrides(
 
 @router.get("/buyer-flags")
 def list_buyer_flags(
-    request: Request, actor: ActorDep, status: str | None = "open"
+    request: Request, actor: ActorDep, status: FlagStatus | None = FlagStatus.OPEN
 ) -> dict[str, Any]:
     """Buyers with repeated rejected cases, for a person to review (never blocked)."""
-    items = svc.buyer_flags(_app(request).reader(), actor=actor, status=status)
-    for item in items:
-        for key in ("created_at", "reviewed_at"):
-            item[key] = item[key].isoformat() if item[key] else None
-    return {"items": items}
+    return {"items": svc.buyer_flags(_app(request).reader(), actor=actor, status=status)}
 
 
 @router.post("/buyer-flags/{flag_id}/review")

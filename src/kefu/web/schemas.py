@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.domain.screening import PriorResolution
+from kefu.domain.screening import FlagStatus, PriorResolution
 from kefu.domain.types import CaseKind, Category, Channel, FeedbackType, Priority
+
+
+def idempotency_hash(body: BaseModel, key: str | None) -> str:
+    """What a retried Idempotency-Key must match: the request body, canonically (none without
+    a key, so plain requests skip the work)."""
+    if key is None:
+        return ""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 class FileCaseIn(BaseModel):
@@ -113,7 +124,7 @@ class CategoryIn(BaseModel):
 
 class FlagReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    decision: str = Field(description="cleared (the complaints were fair) or confirmed")
+    decision: FlagStatus = Field(description="cleared (the complaints were fair) or confirmed")
 
 
 class AvailabilityIn(BaseModel):
