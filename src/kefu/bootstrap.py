@@ -24,8 +24,9 @@ class App:
     storage: LocalDirStorage
     policy: CasePolicy
 
-    def uow(self, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=write)
+    def uow(self, *, write: bool = True, group: bool = False) -> UnitOfWork:
+        """A unit of work; `group=True` lets a write share its COMMIT (`db/write_gate.py`)."""
+        return UnitOfWork(self.engine, write=write, group=group)
 
     def reader(self) -> UnitOfWork:
         return UnitOfWork(self.engine, write=False)

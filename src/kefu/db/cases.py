@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, false, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import Executable
 
+from kefu.db.driver import Prepared, RowInsert
 from kefu.db.intake import move_load
 from kefu.db.schema import case_counters, cases
 from kefu.db.types import NO_DEADLINE
@@ -88,7 +89,13 @@ def row_to_case(row: RowMapping) -> Case:
 
 # Statements built once: building one per call (`.values(**row)`) cost ~5x the execution itself
 # on the intake path, because SQLAlchemy derives a cache key from every bound value's clause.
-_INSERT = insert(cases).returning(cases.c.id)
+_CASE_COLUMNS = (
+    "number", "kind", "feedback_type", "channel", "category", "priority", "status", "is_open",
+    "suspended_from", "buyer_id", "order_id", "order_no", "line_nos", "shop_id", "assignee_id",
+    "team_id", "subject", "description", "contact_phone", "contact_email", "version",
+    "created_at", "updated_at", "due_at", "first_response_at", "ended_at", "reject_reason",
+)  # fmt: skip
+_INSERT = RowInsert(cases, _CASE_COLUMNS, returning_id=True)
 # UPDATEs take their SET columns from the parameter keys; "b_"-names are the WHERE clause.
 _SAVE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
@@ -112,7 +119,7 @@ def _counter_upsert(dialect: str) -> Executable:
     )
 
 
-_COUNTER_UPSERT = {name: _counter_upsert(name) for name in ("sqlite", "postgresql")}
+_COUNTER_UPSERT = {name: Prepared(_counter_upsert(name)) for name in ("sqlite", "postgresql")}
 
 
 @dataclass(frozen=True)
@@ -141,10 +148,12 @@ class CaseRepo:
     def next_number_seq(self, day: str) -> int:
         """Reserve the next daily sequence number (one row per day, upserted atomically)."""
         stmt = _COUNTER_UPSERT[self.conn.dialect.name]
-        return int(self.conn.execute(stmt, {"b_day": day}).scalar_one())
+        return int(stmt.scalar(self.conn, {"b_day": day}))
 
     def add(self, case: Case) -> int:
-        case.id = int(self.conn.execute(_INSERT, _to_row(case)).scalar_one())
+        new_id = _INSERT(self.conn, _to_row(case))
+        assert new_id is not None
+        case.id = new_id
         self._track_load(case)
         return case.id
 

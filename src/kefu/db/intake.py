@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from kefu.db.driver import Prepared, RowInsert
 from kefu.db.schema import cases, team_members
 from kefu.db.schema_intake import (
     buyer_flags,
@@ -20,8 +21,18 @@ from kefu.domain.routing import StaffSlot, parse_shift_time
 from kefu.domain.screening import FlagStatus
 
 # Prebuilt: these run on every intake (see db/cases.py for why statements are built once).
-_ADD_SCREENING = insert(screenings)
-_ADD_FINGERPRINT = insert(case_fingerprints)
+_ADD_SCREENING = RowInsert(
+    screenings,
+    (
+        "case_id", "outcome", "code", "reason", "trail", "category_source", "model_category",
+        "category_confidence", "classification_trail", "priority_reasons", "duplicate_of",
+        "abusive", "original_subject", "original_description", "created_at",
+    ),
+)  # fmt: skip
+_ADD_FINGERPRINT = RowInsert(
+    case_fingerprints,
+    ("case_id", "buyer_id", "order_key", "category", "fingerprint", "created_at"),
+)
 _SCOPE_FINGERPRINTS = (
     select(case_fingerprints.c.case_id, case_fingerprints.c.fingerprint)
     .where(
@@ -32,6 +43,7 @@ _SCOPE_FINGERPRINTS = (
     )
     .order_by(case_fingerprints.c.created_at)
 )
+_SCOPE_FINGERPRINTS_FAST = Prepared(_SCOPE_FINGERPRINTS)  # plain integers back: no processing
 _STAFF_SLOTS = (
     select(staff_availability)
     .join(team_members, team_members.c.user_id == staff_availability.c.user_id)
@@ -55,7 +67,7 @@ class IntakeRepo:
 
     # --- screening verdicts -------------------------------------------------------------
     def add_screening(self, row: dict[str, Any]) -> None:
-        self.conn.execute(_ADD_SCREENING, row)
+        _ADD_SCREENING(self.conn, row)
 
     def screening(self, case_id: int) -> dict[str, Any] | None:
         found = (
@@ -69,10 +81,10 @@ class IntakeRepo:
     def fingerprints_in_scope(
         self, buyer_id: int, order_key: int, since: datetime
     ) -> list[tuple[int, int]]:
-        rows = self.conn.execute(
-            _SCOPE_FINGERPRINTS, {"b_buyer": buyer_id, "b_order": order_key, "b_since": since}
+        rows = _SCOPE_FINGERPRINTS_FAST.run(
+            self.conn, {"b_buyer": buyer_id, "b_order": order_key, "b_since": since}
         )
-        return [(int(r.case_id), int(r.fingerprint)) for r in rows]
+        return [(int(case_id), int(fp)) for case_id, fp in rows]
 
     def add_fingerprint(
         self,
@@ -84,8 +96,8 @@ class IntakeRepo:
         fingerprint: int,
         now: datetime,
     ) -> None:
-        self.conn.execute(
-            _ADD_FINGERPRINT,
+        _ADD_FINGERPRINT(
+            self.conn,
             {
                 "case_id": case_id,
                 "buyer_id": buyer_id,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
+from kefu.db.driver import Prepared
 from kefu.db.schema import order_lines, orders
 from kefu.domain.errors import NotFound
 from kefu.domain.orders import LineFlag, Order, OrderLine
@@ -27,6 +30,9 @@ _LINES = (
     .where(order_lines.c.order_id == bindparam("b_order"))
     .order_by(order_lines.c.line_no)
 )
+# Every filing reads its order: these two go straight to the driver on SQLite (db/driver.py).
+_BY_NO_FAST = Prepared(_BY_NO)
+_LINES_FAST = Prepared(_LINES)
 
 
 class OrderRepo:
@@ -88,10 +94,10 @@ class OrderRepo:
         return order_id, created
 
     def get_by_no(self, order_no: str) -> StoredOrder:
-        row = self.conn.execute(_BY_NO, {"b_no": order_no}).mappings().first()
-        if row is None:
+        rows = _BY_NO_FAST.mappings(self.conn, {"b_no": order_no})
+        if not rows:
             raise NotFound("订单 order", order_no)
-        return self._load(row)
+        return self._load(rows[0])
 
     def recent(
         self, *, buyer_ref: str | None = None, shop_id: int | None = None, limit: int = 50
@@ -111,8 +117,8 @@ class OrderRepo:
             raise NotFound("订单 order", order_id)
         return self._load(row)
 
-    def _load(self, r: RowMapping) -> StoredOrder:
-        line_rows = self.conn.execute(_LINES, {"b_order": r["id"]}).mappings().all()
+    def _load(self, r: Mapping[Any, Any]) -> StoredOrder:
+        line_rows = _LINES_FAST.mappings(self.conn, {"b_order": r["id"]})
         lines = tuple(
             OrderLine(
                 lr["line_no"],

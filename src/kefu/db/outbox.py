@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from kefu.db.driver import RowInsert
 from kefu.db.schema import notifications, outbox
 
 
@@ -22,7 +23,7 @@ class OutboxRow:
     attempts: int
 
 
-_ADD = insert(outbox)
+_ADD = RowInsert(outbox, ("topic", "case_id", "payload", "created_at", "available_at", "attempts"))
 
 
 class OutboxRepo:
@@ -30,8 +31,8 @@ class OutboxRepo:
         self.conn = conn
 
     def add(self, topic: str, case_id: int | None, payload: dict[str, Any], now: datetime) -> None:
-        self.conn.execute(
-            _ADD,
+        _ADD(
+            self.conn,
             {
                 "topic": topic,
                 "case_id": case_id,

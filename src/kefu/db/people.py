@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.pool import Pool
 
 from kefu.db.schema import api_tokens, shops, team_members, teams, users
 from kefu.domain.errors import NotFound
@@ -53,11 +55,16 @@ _USER_BY_TOKEN = (
     .where(api_tokens.c.token_hash == bindparam("b_hash"), api_tokens.c.revoked_at.is_(None))
 )
 _TEAM_BY_CODE = select(teams.c.id).where(teams.c.code == bindparam("b_code"))
+# Team code -> id per database (keyed by its connection pool). Teams are never deleted or
+# renamed, so a committed id stays right; a transaction that creates a team caches nothing, so
+# an id its rollback undoes is never remembered.
+_TEAM_IDS: WeakKeyDictionary[Pool, dict[str, int]] = WeakKeyDictionary()
 
 
 class PeopleRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._created_team = False
 
     def _user(self, row: RowMapping) -> UserRecord:
         team_ids = frozenset(
@@ -142,8 +149,15 @@ class PeopleRepo:
             self.conn.execute(insert(team_members).values(user_id=user_id, team_id=team_id))
 
     def team_by_code(self, code: str) -> int | None:
+        known = _TEAM_IDS.get(self.conn.engine.pool)
+        if known is not None and code in known:
+            return known[code]
         found = self.conn.execute(_TEAM_BY_CODE, {"b_code": code}).scalar()
-        return int(found) if found is not None else None
+        if found is None:
+            return None
+        if not self._created_team:
+            _TEAM_IDS.setdefault(self.conn.engine.pool, {})[code] = int(found)
+        return int(found)
 
     def team_codes(self) -> dict[int, str]:
         return {int(r.id): r.code for r in self.conn.execute(select(teams.c.id, teams.c.code))}
@@ -152,6 +166,7 @@ class PeopleRepo:
         existing = self.team_by_code(code)
         if existing is not None:
             return existing
+        self._created_team = True
         return int(
             self.conn.execute(
                 insert(teams).values(code=code, name=name).returning(teams.c.id)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
+from kefu.db.driver import RowInsert
 from kefu.db.schema import attachments, idempotency_keys, pii_access_log, timeline
 from kefu.domain.errors import NotFound
 from kefu.domain.events import CaseEvent
@@ -53,11 +54,16 @@ def _attachment(r: RowMapping) -> AttachmentRecord:
     )
 
 
-_APPEND_EVENTS = insert(timeline)
+_APPEND_EVENTS = RowInsert(
+    timeline,
+    ("case_id", "kind", "actor_id", "actor_role", "visibility", "body", "data", "created_at"),
+)
 _IDEMPOTENT_CASE = select(idempotency_keys.c.case_id, idempotency_keys.c.request_hash).where(
     idempotency_keys.c.user_id == bindparam("b_user"), idempotency_keys.c.key == bindparam("b_key")
 )
-_REMEMBER_KEY = insert(idempotency_keys)
+_REMEMBER_KEY = RowInsert(
+    idempotency_keys, ("user_id", "key", "request_hash", "case_id", "created_at")
+)
 _LOG_PII = insert(pii_access_log)
 
 
@@ -81,8 +87,10 @@ class RecordsRepo:
 
     def append_events(self, case_id: int, events: Iterable[CaseEvent]) -> None:
         rows = [timeline_row(case_id, e) for e in events]
-        if rows:
-            self.conn.execute(_APPEND_EVENTS, rows)
+        if len(rows) == 1:
+            _APPEND_EVENTS(self.conn, rows[0])
+        else:
+            _APPEND_EVENTS.many(self.conn, rows)
 
     def timeline(
         self, case_id: int, *, include_internal: bool, after_id: int = 0, limit: int = 500
@@ -159,8 +167,8 @@ class RecordsRepo:
     def remember_idempotency(
         self, user_id: int, key: str, request_hash: str, case_id: int, now: datetime
     ) -> None:
-        self.conn.execute(
-            _REMEMBER_KEY,
+        _REMEMBER_KEY(
+            self.conn,
             {
                 "user_id": user_id,
                 "key": key,

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import Executable
 
+from kefu.db.driver import Prepared
 from kefu.db.schema import cases
 from kefu.db.schema_search import PG_TSV_COLUMN, SQLITE_FTS, case_search
 
@@ -71,6 +72,7 @@ def _upsert(dialect: str, rows: list[dict[str, Any]] | None = None) -> Executabl
 
 # Built once: constructing an upsert per call costs several times executing it.
 _UPSERT = {name: _upsert(name) for name in ("sqlite", "postgresql")}
+_UPSERT_ONE = {name: Prepared(stmt, ("case_id", "terms")) for name, stmt in _UPSERT.items()}
 _MULTI_ROW = 500  # 2 parameters a row, well under SQLite's 32 766 bound parameters
 _SOURCE = (
     select(cases.c.id, cases.c.subject, cases.c.description, cases.c.number, cases.c.order_no)
@@ -151,7 +153,7 @@ class SearchRepo:
         """Insert or replace the case's search document (one prebuilt statement). Whitespace is
         collapsed: PostgreSQL's array_to_tsvector refuses the empty term a double space makes."""
         doc = " ".join(terms.split())
-        self.conn.execute(_UPSERT[self.conn.dialect.name], {"case_id": case_id, "terms": doc})
+        _UPSERT_ONE[self.conn.dialect.name].run(self.conn, {"case_id": case_id, "terms": doc})
 
     def index_many(self, docs: Iterable[tuple[int, str]]) -> None:
         """Insert or replace many documents (reindexing). On SQLite one multi-row statement per

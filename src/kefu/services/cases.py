@@ -253,17 +253,18 @@ def file_case(
             case.id,
             index_terms(case.subject, case.description, case.number, case.order_no),
         )
-        if idempotency_key:
-            uow.records.remember_idempotency(
-                actor.user_id, idempotency_key, request_hash, case.id, now
-            )
         try:
+            if idempotency_key:
+                uow.records.remember_idempotency(
+                    actor.user_id, idempotency_key, request_hash, case.id, now
+                )
             uow.commit()
         except IntegrityError:
             if not idempotency_key:
                 raise
-            # A concurrent retry with the same key won the race: answer with its case.
-            uow.conn.rollback()
+            # A concurrent retry with the same key won the race (PostgreSQL: its INSERT waited
+            # for ours to commit, then failed): answer with its case.
+            uow.rollback()
             earlier = _replay(uow, actor, idempotency_key, request_hash)
             if earlier is None:
                 raise

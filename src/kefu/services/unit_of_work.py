@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from types import TracebackType
-from weakref import WeakKeyDictionary
 
-from sqlalchemy.engine import Connection, Engine, RootTransaction
+from sqlalchemy.engine import Connection, Engine, NestedTransaction, RootTransaction
 
 from kefu.db.cases import CaseRepo
 from kefu.db.channels import ChannelRepos
@@ -18,27 +16,17 @@ from kefu.db.outbox import NotificationRepo, OutboxRepo
 from kefu.db.people import PeopleRepo
 from kefu.db.records import RecordsRepo
 from kefu.db.search import SearchRepo
+from kefu.db.write_gate import Group, GroupCommitFailed, gate_for
 from kefu.domain.case import Case
 from kefu.services.notifications import outbox_rows_for
 
-# SQLite has one writer. Threads of this process queue on a lock instead of polling SQLite's
-# busy handler, whose growing sleeps (up to 100 ms each) made tail latency explode under load.
-_SQLITE_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
-
-def _write_lock(engine: Engine) -> threading.RLock | None:
-    if engine.dialect.name != "sqlite":
-        return None
-    with _LOCKS_GUARD:
-        lock = _SQLITE_WRITE_LOCKS.get(engine)
-        if lock is None:
-            lock = _SQLITE_WRITE_LOCKS[engine] = threading.RLock()
-        return lock
-
 
 class UnitOfWork:
-    """Use as `with uow:`; call commit() to keep the work, anything else rolls it back."""
+    """Use as `with uow:`; call commit() to keep the work, anything else rolls it back.
+
+    `group=True` (SQLite) lets the intent share its COMMIT with the intents queued behind it
+    (`db/write_gate.py`); leaving the `with` still means the work is saved or an error is raised.
+    """
 
     cases: CaseRepo
     orders: OrderRepo
@@ -51,11 +39,13 @@ class UnitOfWork:
     deadlines: DeadlineRepo  # SLA clocks, calendars, agreements (issue 4)
     search: SearchRepo  # full-text search documents
 
-    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+    def __init__(self, engine: Engine, *, write: bool = True, group: bool = False) -> None:
         self._engine = engine.execution_options(**{WRITE: True}) if write else engine
-        self._lock = _write_lock(engine) if write else None
+        self._gate = gate_for(engine) if write else None
+        self._grouped = group and self._gate is not None
+        self._group: Group | None = None
         self._conn: Connection | None = None
-        self._tx: RootTransaction | None = None
+        self._tx: RootTransaction | NestedTransaction | None = None
 
     @property
     def conn(self) -> Connection:
@@ -63,10 +53,22 @@ class UnitOfWork:
         return self._conn
 
     def __enter__(self) -> UnitOfWork:
-        if self._lock is not None:
-            self._lock.acquire()
-        self._conn = self._engine.connect()
-        self._tx = self._conn.begin()
+        gate = self._gate
+        if gate is not None:
+            gate.acquire()
+            try:
+                if self._grouped:
+                    self._group = gate.open_group(self._engine)
+                    self._conn = self._group.conn
+                    self._tx = self._conn.begin_nested()
+                else:
+                    gate.finish_group()
+            except BaseException:
+                self._leave_gate(failing=True)
+                raise
+        if self._conn is None:
+            self._conn = self._engine.connect()
+            self._tx = self._conn.begin()
         conn = self._conn
         self.cases = CaseRepo(conn)
         self.orders = OrderRepo(conn)
@@ -90,12 +92,35 @@ class UnitOfWork:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()
         finally:
-            if self._conn is not None:
+            if self._conn is not None and self._group is None:
                 self._conn.close()
             self._conn = None
             self._tx = None
-            if self._lock is not None:
-                self._lock.release()
+            if self._gate is not None:
+                self._leave_gate(failing=exc_type is not None)
+
+    def _leave_gate(self, *, failing: bool) -> None:
+        gate, group = self._gate, self._group
+        assert gate is not None
+        self._group = None
+        if group is None:
+            gate.release()
+            return
+        if gate.should_hold_open(group):
+            gate.release()
+            group.done.wait()
+            error = group.error
+        else:
+            try:
+                error = gate.finish_group()
+            finally:
+                gate.release()
+        # Every member waits for the COMMIT: even an intent that only read may have read the
+        # group's uncommitted rows.
+        if error is not None and not failing:
+            raise GroupCommitFailed(
+                "group commit failed; nothing of this intent was saved"
+            ) from error
 
     def add_case(self, case: Case) -> None:
         self.cases.add(case)
@@ -119,5 +144,11 @@ class UnitOfWork:
             self.outbox.add(topic, case.id, payload, events[-1].at if events else case.updated_at)
 
     def commit(self) -> None:
+        """Keep the work (in a group: release the savepoint; the COMMIT follows on leaving)."""
         assert self._tx is not None
         self._tx.commit()
+
+    def rollback(self) -> None:
+        """Undo this intent's writes so far and keep reading (in a group: to its savepoint)."""
+        assert self._tx is not None
+        self._tx.rollback()

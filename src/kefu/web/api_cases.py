@@ -152,7 +152,7 @@ def create_case(
         prior_resolution=body.prior_resolution,
     )
     filed = case_svc.file_case(
-        app.uow(),
+        app.uow(group=True),
         actor=actor,
         data=data,
         now=app.clock.now(),

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import structlog
 from fastapi import FastAPI, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu import __version__
 from kefu.bootstrap import App
+from kefu.db.write_gate import gate_for
 from kefu.domain.errors import DomainError
 from kefu.web import (
     api_calls,
@@ -81,6 +85,38 @@ class ObserveMiddleware:
                 )
 
 
+class GroupCommitCollector(Collector):
+    """SQLite group commit (`db/write_gate.py`): COMMITs taken and the intents they carried."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        gate = gate_for(self.app.engine)
+        if gate is None:
+            return
+        yield CounterMetricFamily(
+            "kefu_group_commits", "shared COMMITs of grouped intents", value=gate.groups_committed
+        )
+        yield CounterMetricFamily(
+            "kefu_group_commit_intents",
+            "intents saved by shared COMMITs",
+            value=gate.intents_committed,
+        )
+
+
+_collector: GroupCommitCollector | None = None
+
+
+def _observe_group_commit(app: App) -> None:
+    # One collector per process, pointed at the newest app (tests build many).
+    global _collector
+    if _collector is None:
+        _collector = GroupCommitCollector(app)
+        REGISTRY.register(_collector)
+    _collector.app = app
+
+
 def create_app(app: App) -> FastAPI:
     api = FastAPI(
         title="kefu 客服 API",
@@ -105,6 +141,7 @@ def create_app(app: App) -> FastAPI:
     api.mount("/static", StaticFiles(directory=static), name="static")
 
     api.add_middleware(ObserveMiddleware)
+    _observe_group_commit(app)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
