@@ -61,28 +61,13 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def start_kefu(var_dir: Path, *, workers: int = 1) -> Server:
-    """`kefu serve --no-worker` (1 process); more workers go through uvicorn's --factory."""
+    """`kefu serve --no-worker --workers N` (N web processes)."""
     port = free_port()
     env = _env(
         KEFU_VAR_DIR=str(var_dir), KEFU_SECRET_KEY="bench-secret-key", KEFU_LOG_FORMAT="json"
     )
-    if workers == 1:
-        argv = [sys.executable, "-m", "kefu", "serve", "--no-worker", "--port", str(port)]
-    else:
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "bench.kefu_asgi:create",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
+    argv = [sys.executable, "-m", "kefu", "serve", "--no-worker", "--port", str(port)]
+    argv += ["--workers", str(workers)]
     return Server(f"kefu-w{workers}", argv, env, "/healthz", port)
 
 

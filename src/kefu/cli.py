@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gc
 import json
 import re
 import threading
@@ -43,27 +42,29 @@ def _app() -> App:
     return build_app(settings)
 
 
-def _serve(app: App, host: str, port: int, with_worker: bool) -> None:
+def _serve(app: App, host: str, port: int, with_worker: bool, workers: int = 1) -> None:
     import uvicorn
 
-    from kefu.web.app import create_app
+    from kefu.web.asgi import warm_up
     from kefu.worker import start_in_thread
 
     stop: threading.Event | None = None
-    if with_worker:
+    if with_worker:  # one background worker, in this process, whatever the web processes
         _, stop = start_in_thread(app)
-    web = create_app(app)
-    # Load jieba's dictionary, the lexicons and the classifier now, not in the first request.
-    from kefu.services.intake import analyze
-
-    analyze("启动预热", "服务启动时加载分词词典、敏感词表和分类模型。")
-    # Everything loaded so far (framework, routes, lexicons, the classifier) lives as long as
-    # the process: moving it out of the collector's generations keeps full collections, and the
-    # latency spikes they cause under load, short.
-    gc.collect()
-    gc.freeze()
     try:
-        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+        if workers > 1:
+            # Each web process builds its app from the same KEFU_* environment.
+            uvicorn.run(
+                "kefu.web.asgi:create",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+            )
+        else:
+            uvicorn.run(warm_up(app), host=host, port=port, log_level="warning", access_log=False)
     finally:
         if stop is not None:
             stop.set()
@@ -74,14 +75,18 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     worker: Annotated[bool, typer.Option("--worker/--no-worker")] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="web processes (the worker stays one)")
+    ] = 1,
 ) -> None:
     """Web + API (+ worker) in one process. Applies migrations; never adds demo data."""
     app = _app()
     upgrade_database(app.settings)
     console.print(
-        f"kefu 客服 listening on http://{host}:{port}  (database: {app.engine.dialect.name})"
+        f"kefu 客服 listening on http://{host}:{port}  (database: {app.engine.dialect.name}, "
+        f"{workers} web process{'es' if workers > 1 else ''})"
     )
-    _serve(app, host, port, worker)
+    _serve(app, host, port, worker, workers)
 
 
 @app_cli.command()

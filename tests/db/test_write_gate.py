@@ -162,3 +162,46 @@ def test_many_concurrent_grouped_intents_are_all_saved(sqlite_app: App) -> None:
     for t in threads:
         t.join(30)
     assert len({c for c in _codes(sqlite_app) if c.startswith("t")}) == 160
+
+
+_CHILD = """
+import sys
+from kefu.bootstrap import build_app
+from kefu.config import load_settings
+app = build_app(load_settings(var_dir=sys.argv[1], secret_key="test-secret"))
+print("ready", flush=True)
+with app.uow(group=True) as uow:
+    uow.people.ensure_team("from-child", "c")
+    uow.commit()
+print("saved")
+"""
+
+
+def test_a_writer_in_another_process_waits_for_the_file_lock(
+    sqlite_app: App, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    gate = gate_for(sqlite_app.engine)
+    assert gate is not None
+    assert gate.file_lock is not None
+    gate.lock.acquire()
+    gate.begin_writing()  # as a write transaction in this process would
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(tmp_path / "var")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.5)  # an unblocked child commits in milliseconds
+        assert child.poll() is None
+        assert "from-child" not in _codes(sqlite_app)
+    finally:
+        gate.end_writing()
+        gate.lock.release()
+    out, _ = child.communicate(timeout=30)
+    assert out.strip() == "saved"
+    assert "from-child" in _codes(sqlite_app)

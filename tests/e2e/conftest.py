@@ -16,8 +16,10 @@ def server_factory() -> Iterator[Callable[..., Server]]:
     """Start servers on demand; every one still running is stopped at teardown."""
     started: list[Server] = []
 
-    def factory(var_dir: Path, *, database_url: str | None = None, worker: bool = True) -> Server:
-        server = start_server(var_dir, database_url=database_url, worker=worker)
+    def factory(
+        var_dir: Path, *, database_url: str | None = None, worker: bool = True, workers: int = 1
+    ) -> Server:
+        server = start_server(var_dir, database_url=database_url, worker=worker, workers=workers)
         started.append(server)
         return server
 

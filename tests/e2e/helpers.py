@@ -101,8 +101,12 @@ def _wait_healthy(server: Server) -> None:
     raise AssertionError(f"kefu serve not healthy after {STARTUP_TIMEOUT_S}s: {last_error}")
 
 
-def start_server(var_dir: Path, *, database_url: str | None = None, worker: bool = True) -> Server:
-    """Start `python -m kefu serve` on a free port (no `uv run` wrapper) and wait for /healthz."""
+def start_server(
+    var_dir: Path, *, database_url: str | None = None, worker: bool = True, workers: int = 1
+) -> Server:
+    """Start `python -m kefu serve` on a free port (no `uv run` wrapper) and wait for /healthz.
+
+    The server leads its own process group, so `os.killpg` reaches every web process."""
     var_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = var_dir / f"server-{port}.log"
@@ -110,12 +114,15 @@ def start_server(var_dir: Path, *, database_url: str | None = None, worker: bool
     args = [sys.executable, "-m", "kefu", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if not worker:
         args.append("--no-worker")
+    if workers > 1:
+        args += ["--workers", str(workers)]
     proc = subprocess.Popen(
         args,
         env=kefu_env(var_dir, database_url),
         stdout=handle,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     server = Server(proc, port, var_dir, log_path, database_url, handle)
     try:

@@ -237,7 +237,7 @@ def _notifications(var_dir: Path) -> list[tuple[str, str]]:
 
 def _token(result: Any) -> str:
     assert result.returncode == 0, result.stdout + result.stderr
-    found = re.search(r"\bkf_[A-Za-z0-9_-]{40}\b", result.stdout)
+    found = re.search(r"\bkf_[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])", result.stdout)
     assert found, result.stdout
     return found.group(0)
 

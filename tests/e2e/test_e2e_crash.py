@@ -61,7 +61,7 @@ def _setup(server: Server) -> list[tuple[str, str]]:
         "--password", ADMIN_PASSWORD, "--token", database_url=server.database_url,
     )  # fmt: skip
     assert made.returncode == 0, made.stdout + made.stderr
-    found = re.search(r"\bkf_[A-Za-z0-9_-]{40}\b", made.stdout)
+    found = re.search(r"\bkf_[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])", made.stdout)
     assert found, made.stdout
     admin = found.group(0)
     buyers = []
@@ -156,18 +156,20 @@ def _port_refuses(port: int) -> bool:
         return True
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("e2e_pg_url"))
+@pytest.fixture(params=["sqlite", "sqlite-2-web-processes", "postgresql"])
+def setup(request: pytest.FixtureRequest) -> tuple[str | None, int]:
+    """(database URL or None for the embedded SQLite, web processes)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("e2e_pg_url")), 1
+    return None, 2 if request.param.endswith("processes") else 1
 
 
 def test_sigkill_mid_load_loses_no_acknowledged_case(
-    tmp_path: Path, server_factory: Callable[..., Server], database_url: str | None
+    tmp_path: Path, server_factory: Callable[..., Server], setup: tuple[str | None, int]
 ) -> None:
+    database_url, workers = setup
     var_dir = tmp_path / "var"
-    server = server_factory(var_dir, database_url=database_url)
+    server = server_factory(var_dir, database_url=database_url, workers=workers)
     creds = _setup(server)
 
     load = Load()
@@ -190,8 +192,9 @@ def test_sigkill_mid_load_loses_no_acknowledged_case(
         time.sleep(0.02)
     assert all(t.is_alive() for t in threads), f"a client stopped early: {load.ended_by}"
 
-    # The Popen child is `python -m kefu serve` itself (no `uv run` wrapper in between).
-    os.kill(server.proc.pid, signal.SIGKILL)
+    # The Popen child is `python -m kefu serve` itself (no `uv run` wrapper in between); it
+    # leads a process group holding every web process, and all of them die at once.
+    os.killpg(server.proc.pid, signal.SIGKILL)
     assert server.proc.wait(timeout=10) == -signal.SIGKILL
     for t in threads:
         t.join(timeout=30)

@@ -13,13 +13,20 @@ Under no load a group has one member and this is an ordinary transaction.
 
 A writer that does not join groups flushes an open group before it begins, so it never waits on
 a transaction nobody is about to commit.
+
+**Several processes** (`kefu serve --workers N`) on one SQLite file: a write transaction also
+holds an exclusive `flock` on `<database>.writelock`, so a writer in another process sleeps in
+the kernel and wakes the moment the lock is free, instead of in SQLite's busy handler.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Connection, Engine, RootTransaction
@@ -43,10 +50,28 @@ class Group:
     error: BaseException | None = None
 
 
+class FileLock:
+    """An exclusive flock on a file beside the database, shared by every process using it."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
 class WriteGate:
     """The write lock of one SQLite engine, and the group transaction it may hold open."""
 
-    def __init__(self) -> None:
+    def __init__(self, file_lock: FileLock | None = None) -> None:
+        self.file_lock = file_lock
         self.lock = threading.RLock()
         self._count_guard = threading.Lock()
         self._waiting = 0
@@ -69,11 +94,30 @@ class WriteGate:
     def someone_waiting(self) -> bool:
         return self._waiting > 0
 
+    def begin_writing(self) -> None:
+        """Take the cross-process lock before a write transaction (call with the lock held)."""
+        if self.file_lock is not None:
+            self.file_lock.acquire()
+
+    def end_writing(self) -> None:
+        """Release the cross-process lock once the transaction ended (call with the lock held)."""
+        if self.file_lock is not None:
+            self.file_lock.release()
+
     def open_group(self, engine: Engine) -> Group:
         """Join the open group, or begin a new one (call with the lock held)."""
         if self.group is None:
-            conn = engine.connect()
-            self.group = Group(conn, conn.begin())
+            self.begin_writing()
+            try:
+                conn = engine.connect()
+                try:
+                    self.group = Group(conn, conn.begin())
+                except BaseException:
+                    conn.close()
+                    raise
+            except BaseException:
+                self.end_writing()
+                raise
         self.group.members += 1
         return self.group
 
@@ -100,6 +144,7 @@ class WriteGate:
                 group.tx.rollback()
         finally:
             group.conn.close()
+            self.end_writing()
             group.done.set()
         return group.error
 
@@ -115,5 +160,10 @@ def gate_for(engine: Engine) -> WriteGate | None:
     with _GATES_GUARD:
         gate = _GATES.get(engine)
         if gate is None:
-            gate = _GATES[engine] = WriteGate()
+            database = engine.url.database
+            on_disk = (
+                bool(database) and database != ":memory:" and "mode=memory" not in str(engine.url)
+            )
+            lock = FileLock(Path(f"{database}.writelock")) if on_disk else None
+            gate = _GATES[engine] = WriteGate(lock)
         return gate

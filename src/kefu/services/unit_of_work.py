@@ -44,6 +44,7 @@ class UnitOfWork:
         self._gate = gate_for(engine) if write else None
         self._grouped = group and self._gate is not None
         self._group: Group | None = None
+        self._writing = False  # holding the cross-process write lock (plain SQLite writer)
         self._conn: Connection | None = None
         self._tx: RootTransaction | NestedTransaction | None = None
 
@@ -63,12 +64,22 @@ class UnitOfWork:
                     self._tx = self._conn.begin_nested()
                 else:
                     gate.finish_group()
+                    gate.begin_writing()
+                    self._writing = True
             except BaseException:
                 self._leave_gate(failing=True)
                 raise
         if self._conn is None:
-            self._conn = self._engine.connect()
-            self._tx = self._conn.begin()
+            try:
+                self._conn = self._engine.connect()
+                self._tx = self._conn.begin()
+            except BaseException:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+                if gate is not None:
+                    self._leave_gate(failing=True)
+                raise
         conn = self._conn
         self.cases = CaseRepo(conn)
         self.orders = OrderRepo(conn)
@@ -104,7 +115,12 @@ class UnitOfWork:
         assert gate is not None
         self._group = None
         if group is None:
-            gate.release()
+            try:
+                if self._writing:
+                    gate.end_writing()
+            finally:
+                self._writing = False
+                gate.release()
             return
         if gate.should_hold_open(group):
             gate.release()
