@@ -23,18 +23,19 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.bare import BARE_TABLE
 from bench.generate import TEXTS
 from bench.loadgen import LoadResult, request_bytes, run_load
 from bench.servers import running, start_bare, start_kefu
-from kefu.bootstrap import build_app, upgrade_database
+from kefu.bootstrap import App, build_app, upgrade_database
 from kefu.config import load_settings
 from kefu.domain.orders import parse_order
 from kefu.domain.types import SYSTEM_ACTOR, Role
 from kefu.services import orders as order_svc
+from kefu.services import screening_admin
 from kefu.services import users as user_svc
 
 BUYERS = 64
@@ -136,8 +137,47 @@ def seed(var_dir: Path) -> list[tuple[str, str]]:
             )
             pairs.append((token, order_no))
     order_svc.import_orders(app.uow(), actor=SYSTEM_ACTOR, orders=raw, now=now)
+    _staff(app, now)
     app.engine.dispose()
     return pairs
+
+
+def _staff(app: App, now: datetime) -> None:
+    """The routing targets a real deployment has: three teams of three, on duty around the
+    clock, so every accepted filing is routed to a team and assigned to its least-loaded agent."""
+    admin = user_svc.create_user(
+        app.uow(),
+        actor=SYSTEM_ACTOR,
+        username="bench-admin",
+        password="bench-password",
+        roles=[Role.ADMIN.value],
+        now=now,
+    ).actor()
+    for team, role in (("cs", Role.AGENT), ("tech", Role.TECH_SUPPORT), ("compliance", Role.AGENT)):
+        for k in range(3):
+            username = f"{team}-agent{k}"
+            user_svc.create_user(
+                app.uow(),
+                actor=SYSTEM_ACTOR,
+                username=username,
+                password="bench-password",
+                roles=[role.value],
+                display_name=username,
+                shop_code=None,
+                team_codes=[team],
+                phone="",
+                email="",
+                now=now,
+            )
+            screening_admin.set_availability(
+                app.uow(),
+                actor=admin,
+                username=username,
+                on_duty=True,
+                shift_start="00:00",
+                shift_end="23:59",
+                working_days_only=False,
+            )
 
 
 def bodies(n: int, pairs: list[tuple[str, str]], seed_: int) -> list[tuple[str, dict[str, object]]]:

@@ -54,6 +54,9 @@ _MOVE_LOAD = (
     .where(staff_availability.c.user_id == bindparam("b_user"))
     .values(open_assigned=staff_availability.c.open_assigned + bindparam("b_delta"))
 )
+# Both run for every routed filing: straight to the driver on SQLite (db/driver.py).
+_STAFF_SLOTS_FAST = Prepared(_STAFF_SLOTS)
+_MOVE_LOAD_FAST = Prepared(_MOVE_LOAD)
 _REJECTED_SINCE = select(func.count()).where(
     cases.c.buyer_id == bindparam("b_buyer"),
     cases.c.created_at >= bindparam("b_since", type_=cases.c.created_at.type),
@@ -179,7 +182,7 @@ class IntakeRepo:
                 bool(r["working_days_only"]),
                 int(r["open_assigned"]),
             )
-            for r in self.conn.execute(_STAFF_SLOTS, {"b_team": team_id}).mappings()
+            for r in _STAFF_SLOTS_FAST.mappings(self.conn, {"b_team": team_id})
         ]
 
     def set_availability(
@@ -226,4 +229,4 @@ class IntakeRepo:
 
 def move_load(conn: Connection, user_id: int, delta: int) -> None:
     """Count a case onto (+1) or off (-1) someone's open load; no row means not balanced."""
-    conn.execute(_MOVE_LOAD, {"b_user": user_id, "b_delta": delta})
+    _MOVE_LOAD_FAST.run(conn, {"b_user": user_id, "b_delta": delta})
