@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.engine import Connection, Engine, NestedTransaction, RootTransaction
+from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from kefu.db.cases import CaseRepo
 from kefu.db.channels import ChannelRepos
@@ -16,7 +16,7 @@ from kefu.db.outbox import NotificationRepo, OutboxRepo
 from kefu.db.people import PeopleRepo
 from kefu.db.records import RecordsRepo
 from kefu.db.search import SearchRepo
-from kefu.db.write_gate import Group, GroupCommitFailed, gate_for
+from kefu.db.write_gate import Group, GroupCommitFailed, IntentSavepoint, gate_for
 from kefu.domain.case import Case
 from kefu.services.notifications import outbox_rows_for
 
@@ -46,7 +46,7 @@ class UnitOfWork:
         self._group: Group | None = None
         self._writing = False  # holding the cross-process write lock (plain SQLite writer)
         self._conn: Connection | None = None
-        self._tx: RootTransaction | NestedTransaction | None = None
+        self._tx: RootTransaction | IntentSavepoint | None = None
 
     @property
     def conn(self) -> Connection:
@@ -61,7 +61,7 @@ class UnitOfWork:
                 if self._grouped:
                     self._group = gate.open_group(self._engine)
                     self._conn = self._group.conn
-                    self._tx = self._conn.begin_nested()
+                    self._tx = IntentSavepoint(self._conn)
                 else:
                     gate.finish_group()
                     gate.begin_writing()
