@@ -13,10 +13,11 @@ from sqlalchemy import event, insert, select
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App
 from kefu.db.deadline_sweep import CaseFacts
-from kefu.db.deadlines import ClockRow
+from kefu.db.deadlines import CLOCK_COLUMNS, ClockRow, clock_to_row
 from kefu.db.records import timeline_row
 from kefu.db.schema import outbox as outbox_table
 from kefu.db.schema import timeline as timeline_table
+from kefu.db.schema_deadlines import case_clocks
 from kefu.domain.errors import DomainError, InvalidInput
 from kefu.domain.sla_clock import ClockName, ClockStatus, PauseReason
 from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Priority
@@ -33,6 +34,7 @@ from kefu.services.deadline_sweep import (
     sweep_due_clocks,
 )
 from kefu.services.sweep_light import BREACHED, clock_event, clock_row, notice
+from kefu.services.sweep_rows import RowsPlan, outbox_tuple, timeline_tuple
 from kefu.worker import run_once
 from tests.builders import a_complaint, a_user, an_order, imported
 from tests.conftest import START
@@ -440,7 +442,8 @@ def test_seller_silent_on_a_return_request_approves_it(
     assert review.state.due_at == end_of(2026, 11, 26)  # 2 working days
     clock.set(end_of(2026, 11, 26) + timedelta(seconds=1))
     run_once(app)
-    assert case_of(app, case.number).status is Status.AGREED
+    # Approved: the buyer now ships the goods back (tests/services/test_deadline_returns.py).
+    assert case_of(app, case.number).status is Status.AWAITING_RETURN_SHIPMENT
     changed = timeline(app, case.number, "status_changed")[-1]
     assert (changed.data["action"], changed.actor_role) == ("auto_approve", "system")
     assert timeline(app, case.number, "auto_decision")[0].data["outcome"] == "auto_approve_refund"
@@ -685,11 +688,47 @@ def test_bulk_timeline_and_outbox_rows_are_stored_as_sqlalchemy_stores_them(
         supervisors=[3, 4],
         due_iso=now.isoformat(),
     )
+    # The light path's pre-rendered tuples (templates, or one by one) store the same text.
+    rendered_row = timeline_tuple(
+        case.id,
+        now,
+        BREACHED,
+        clock="first_contact",
+        party="platform",
+        due_at=(now - timedelta(hours=1)).isoformat(),
+        rule="规则 rule “quoted”",
+        policy_id="complaint",
+    )
+    rendered_out = outbox_tuple(
+        now,
+        facts,
+        topic="sla_breached",
+        clock="first_contact",
+        due_iso=now.isoformat(),
+        rule="规则",
+        audiences=("assignee", "users"),
+        supervisors=(3, 4),
+    )
+    plan = RowsPlan.of(
+        BREACHED,
+        "sla_breached",
+        clock="first_contact",
+        party="platform",
+        rule="规则 rule “quoted”",
+        policy_id="complaint",
+        notices=[],
+        violation=False,
+    )
+    assert plan is not None
     with app.uow() as uow:
         uow.deadlines.append_timeline([row, row])
         uow.deadlines.add_outbox([out, out])
         uow.conn.execute(insert(timeline_table), [row])
         uow.conn.execute(insert(outbox_table), [out])
+        uow.deadlines.append_rendered_timeline(
+            [rendered_row, plan.timeline(case.id, now, (now - timedelta(hours=1)).isoformat())]
+        )
+        uow.deadlines.add_rendered_outbox([rendered_out])
         uow.commit()
     with app.reader() as uow:
         stored_timeline = uow.conn.exec_driver_sql(
@@ -700,9 +739,9 @@ def test_bulk_timeline_and_outbox_rows_are_stored_as_sqlalchemy_stores_them(
             "SELECT topic, case_id, payload, created_at, available_at, attempts, sent_at"
             " FROM outbox WHERE topic = 'sla_breached' ORDER BY id"
         ).all()
-    assert len(stored_timeline) == len(stored_outbox) == 3
-    assert stored_timeline[0] == stored_timeline[1] == stored_timeline[2]
-    assert stored_outbox[0] == stored_outbox[1] == stored_outbox[2]
+    assert (len(stored_timeline), len(stored_outbox)) == (5, 4)
+    assert all(r == stored_timeline[0] for r in stored_timeline)
+    assert all(r == stored_outbox[0] for r in stored_outbox)
 
 
 def test_the_sweep_leaves_pooled_connections_as_it_found_them(
@@ -729,3 +768,26 @@ def test_the_sweep_leaves_pooled_connections_as_it_found_them(
         # Everything committed is in the database file already: nothing left to copy.
         busy, frames, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
         assert (busy, frames - copied) == (0, 0)
+
+
+def test_clocks_stored_at_the_driver_equal_a_plain_insert(
+    app: App, world: dict[str, Actor]
+) -> None:
+    """add_clocks (one driver-level executemany, JSON pre-rendered) stores what insert() does."""
+    case = a_complaint(app, world["buyer"])
+    assert case.id is not None
+    with app.reader() as uow:
+        filed = uow.deadlines.clocks_for_case(case.id)
+    assert filed
+    with app.uow() as uow:
+        uow.deadlines.add_clocks(filed)
+        uow.conn.execute(insert(case_clocks), [clock_to_row(c) for c in filed])
+        uow.commit()
+    columns = ", ".join(CLOCK_COLUMNS)
+    with app.reader() as uow:
+        stored = uow.conn.exec_driver_sql(
+            f"SELECT {columns} FROM case_clocks WHERE case_id = {case.id} ORDER BY id"
+        ).all()
+    n = len(filed)
+    assert len(stored) == 3 * n
+    assert stored[:n] == stored[n : 2 * n] == stored[2 * n :]

@@ -10,6 +10,7 @@ from kefu.domain.errors import GuardFailed, InvalidTransition
 from kefu.domain.types import CaseKind, Role
 from kefu.domain.workflow import (
     CLOSED_STATUSES,
+    FIELD_PARAMS,
     LIFECYCLES,
     Action,
     GuardInput,
@@ -21,7 +22,13 @@ from kefu.domain.workflow import (
 
 NOW = datetime(2026, 11, 24, 2, tzinfo=UTC)
 ALL_ROLES = frozenset(Role)
-PARAMS = {"reason": "self_settlement", "body": "b", "decision": "d"}
+PARAMS = {
+    "reason": "self_settlement",
+    "body": "b",
+    "decision": "d",
+    "carrier": "顺丰速运",
+    "tracking_no": "SF1234567890",
+}
 
 
 def _g(
@@ -205,4 +212,65 @@ def test_text_param_names_the_field_each_guard_asks_for(kind: CaseKind) -> None:
         if transition.guard is None:
             continue
         asked = {f.field for f in transition.guard(_g(status, {}, NOW))} - {"ended_at"}
-        assert asked <= {text_param(action)}, (status, action, asked)
+        fields = {text_param(action)} if action not in FIELD_PARAMS else set(FIELD_PARAMS[action])
+        assert asked <= fields, (status, action, asked)
+
+
+@pytest.mark.parametrize(
+    ("params", "bad"),
+    [
+        ({"carrier": "顺丰速运", "tracking_no": "SF1234567890"}, set()),
+        ({"carrier": " ", "tracking_no": "SF1234567890"}, {"carrier"}),
+        ({"carrier": "中通", "tracking_no": "12 34"}, {"tracking_no"}),
+        ({"carrier": "中通", "tracking_no": "x" * 41}, {"tracking_no"}),
+        ({}, {"carrier", "tracking_no"}),
+    ],
+)
+def test_shipping_a_return_needs_a_carrier_and_a_waybill_number(
+    params: dict[str, str], bad: set[str]
+) -> None:
+    shipping = Status.AWAITING_RETURN_SHIPMENT
+    buyer = frozenset({Role.BUYER})
+    if not bad:
+        t = resolve_transition(
+            CaseKind.AFTERSALES, shipping, Action.SHIP_RETURN, buyer, _g(shipping, params)
+        )
+        assert t.target is Status.AWAITING_RETURN_RECEIPT
+        return
+    with pytest.raises(GuardFailed) as err:
+        resolve_transition(
+            CaseKind.AFTERSALES, shipping, Action.SHIP_RETURN, buyer, _g(shipping, params)
+        )
+    assert {f.field for f in err.value.fields} == bad
+    assert all(f.zh and f.en for f in err.value.fields)
+
+
+def test_an_aftersales_return_walks_from_approval_to_refund() -> None:
+    path = [
+        (Role.AGENT, Action.START_SCREENING, Status.SCREENING),
+        (Role.AGENT, Action.ACCEPT, Status.ACCEPTED),
+        (Role.AGENT, Action.FORWARD_TO_SELLER, Status.AWAITING_SELLER),
+        (Role.SELLER, Action.APPROVE_RETURN, Status.AWAITING_RETURN_SHIPMENT),
+        (Role.BUYER, Action.SHIP_RETURN, Status.AWAITING_RETURN_RECEIPT),
+        (Role.SELLER, Action.CONFIRM_RECEIPT, Status.EXECUTING),
+        (Role.SELLER, Action.COMPLETE_EXECUTION, Status.AWAITING_CONFIRMATION),
+        (Role.BUYER, Action.CONFIRM, Status.RESOLVED),
+    ]
+    status = Status.SUBMITTED
+    for role, action, expected in path:
+        t = resolve_transition(CaseKind.AFTERSALES, status, action, frozenset({role}), _g(status))
+        assert t.target is expected
+        status = expected
+    # Only the buyer ships, only the system closes for a missed shipment, the seller confirms.
+    shipping, receiving = Status.AWAITING_RETURN_SHIPMENT, Status.AWAITING_RETURN_RECEIPT
+    assert allowed_actions(CaseKind.AFTERSALES, shipping, frozenset({Role.SELLER})) == []
+    assert Action.CLOSE_REQUEST not in allowed_actions(
+        CaseKind.AFTERSALES, shipping, frozenset(Role) - {Role.SYSTEM}
+    )
+    assert Action.CONFIRM_RECEIPT not in allowed_actions(
+        CaseKind.AFTERSALES, receiving, frozenset({Role.BUYER})
+    )
+    # Complaints and disputes have no return steps.
+    assert Action.APPROVE_RETURN not in allowed_actions(
+        CaseKind.COMPLAINT, Status.AWAITING_SELLER, frozenset({Role.SELLER})
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, literal_column, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
 
@@ -122,6 +123,50 @@ _MARK_MET = (
     .values(state="met", stopped_at=bindparam("b_stopped"), met_at=bindparam("b_now"))
 )
 
+# SQLite: the claim, facts and marks go to the driver itself (rows as plain tuples, datetimes
+# parsed here): SQLAlchemy's per-row result and per-parameter IN handling cost more than the
+# statements over a 500-clock batch. The claims are compiled from the statements above (one
+# source for both engines); IN lists are rendered per length. PostgreSQL runs the statements.
+_FACTS_SQL = (
+    "SELECT id, number, status, priority, buyer_id, shop_id, assignee_id, team_id,"
+    " first_response_at FROM cases WHERE id IN ({}) ORDER BY id"
+)
+# The marks as one executemany of single-row UPDATEs: on SQLite half the time of one UPDATE
+# with a 500-value IN list (measured at 1M clocks); rowcount is the sum over the rows.
+_MARK_BREACHED_SQL = (
+    "UPDATE case_clocks SET state = 'breached', breached_at = ?, stopped_at = ?"
+    " WHERE id = ? AND state = 'running'"
+)
+_MARK_WARNED_SQL = (
+    "UPDATE case_clocks SET warned_at = ? WHERE id = ? AND state = 'running' AND warned_at IS NULL"
+)
+
+
+@lru_cache(maxsize=64)
+def _in_list(template: str, n: int) -> str:
+    return template.format(",".join("?" * n))
+
+
+def _stored_instant(dialect: Dialect) -> Callable[[datetime], Any]:
+    """How UTCDateTime stores an instant on this dialect (SQLite: naive UTC text)."""
+    proc = _cc.due_at.type._cached_bind_processor(dialect)
+    assert proc is not None
+    return proc
+
+
+def _instant(text: str) -> datetime:
+    """A stored SQLite instant (naive UTC text) back as aware UTC, what UTCDateTime returns for
+    it (`tzinfo` is `datetime.UTC` either way; parsing the offset is 5x cheaper than replace)."""
+    return datetime.fromisoformat(text + "+00:00")
+
+
+@lru_cache(maxsize=16)
+def _sqlite_claim(breach: bool, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The claim as SQL text, its positional parameter names and their compiled defaults."""
+    compiled = _CLAIM[("sqlite", breach)].compile(dialect=dialect)
+    assert compiled.positiontup is not None
+    return str(compiled), tuple(compiled.positiontup), dict(compiled.params)
+
 
 # The sweeping connection's page cache while a batch runs (KiB, SQLite's negative form): a batch
 # touches ~4 pages per clock (row, due index, timeline, outbox), 500 clocks overflow the 2 MB
@@ -172,27 +217,58 @@ class SweepQueries:
         busy, frames, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(busy), int(frames), int(copied)
 
+    def _sqlite(self) -> bool:
+        return self.conn.dialect.name == "sqlite"
+
     def claim_due(self, now: datetime, limit: int, *, breach: bool) -> list[DueClock]:
         """Running clocks past due (breach) or past their warning time and unwarned."""
-        dialect = "postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"
-        stmt = _CLAIM[(dialect, breach)]
-        rows = self.conn.execute(stmt, {"b_now": now, "b_limit": limit})
-        return [DueClock(*r) for r in rows]
+        if not self._sqlite():
+            params = {"b_now": now, "b_limit": limit}
+            rows = self.conn.execute(_CLAIM[("postgresql", breach)], params)
+            return [DueClock(*r) for r in rows]
+        dialect = self.conn.dialect
+        sql, names, defaults = _sqlite_claim(breach, dialect)
+        given = {**defaults, "b_now": _stored_instant(dialect)(now), "b_limit": limit}
+        found = self.conn.exec_driver_sql(sql, tuple(given[n] for n in names)).all()
+        return [
+            DueClock(i, c, n, p, pi, pv, r, _instant(s), _instant(d), w, b, t)
+            for i, c, n, p, pi, pv, r, s, d, w, b, t in found
+        ]
 
     def case_facts(self, ids: Sequence[int]) -> dict[int, CaseFacts]:
-        stmt = _FACTS_LOCKED if self.conn.dialect.name == "postgresql" else _FACTS
-        return {r[0]: CaseFacts(*r) for r in self.conn.execute(stmt, {"b_ids": list(ids)})}
+        if not ids:
+            return {}
+        if not self._sqlite():
+            rows = self.conn.execute(_FACTS_LOCKED, {"b_ids": list(ids)})
+            return {r[0]: CaseFacts(*r) for r in rows}
+        sql = _in_list(_FACTS_SQL, len(ids))
+        return {
+            i: CaseFacts(i, n, s, p, b, sh, a, t, None if f is None else _instant(f))
+            for i, n, s, p, b, sh, a, t, f in self.conn.exec_driver_sql(sql, tuple(ids)).all()
+        }
 
     def mark_breached(self, ids: Sequence[int], now: datetime) -> int:
         """One UPDATE for the batch; returns the rows changed (all of them, or a bug)."""
         if not ids:
             return 0
-        return self.conn.execute(_MARK_BREACHED, {"b_ids": list(ids), "b_now": now}).rowcount
+        if not self._sqlite():
+            return self.conn.execute(_MARK_BREACHED, {"b_ids": list(ids), "b_now": now}).rowcount
+        at = _stored_instant(self.conn.dialect)(now)
+        return self._count(_MARK_BREACHED_SQL, [(at, at, i) for i in ids])
 
     def mark_warned(self, ids: Sequence[int], now: datetime) -> int:
         if not ids:
             return 0
-        return self.conn.execute(_MARK_WARNED, {"b_ids": list(ids), "b_now": now}).rowcount
+        if not self._sqlite():
+            return self.conn.execute(_MARK_WARNED, {"b_ids": list(ids), "b_now": now}).rowcount
+        at = _stored_instant(self.conn.dialect)(now)
+        return self._count(_MARK_WARNED_SQL, [(at, i) for i in ids])
+
+    def _count(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        """executemany at the driver; the rows it changed (sqlite3 sums them)."""
+        count = self.conn.exec_driver_sql(sql, rows).rowcount
+        assert count >= 0, "sqlite3 reports rowcount for executemany"
+        return int(count)
 
     def mark_met(self, met: Sequence[tuple[int, datetime]], now: datetime) -> int:
         """(clock id, when the obligation was met) pairs; met_at is the sweep's time."""

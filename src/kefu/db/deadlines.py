@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.engine import Connection, Dialect, RowMapping
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.engine import RowMapping
 
 from kefu.db.calendars import CalendarRepo
 from kefu.db.cases import row_to_case
@@ -20,6 +20,7 @@ from kefu.db.schema_deadlines import (
     case_clocks,
     case_suspensions,
 )
+from kefu.db.sweep_inserts import BulkInsert, RenderedInsert
 from kefu.db.types import NO_DEADLINE, UTCDateTime
 from kefu.domain.calendar import DayEnd, Window
 from kefu.domain.case import Case
@@ -119,6 +120,30 @@ def _mutable(c: ClockRow) -> dict[str, Any]:
     }
 
 
+_SPEC_TEXT: dict[int, tuple[ClockSpec, str]] = {}
+
+
+def _spec_text(spec: ClockSpec) -> str:
+    """The spec column as the JSON type stores it (json.dumps of spec_to_json), made once per
+    spec object: keyed by identity (hashing a spec costs more than the lookup saves)."""
+    found = _SPEC_TEXT.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    text = json.dumps(_spec_json(spec))
+    if len(_SPEC_TEXT) < 512:
+        _SPEC_TEXT[id(spec)] = (spec, text)  # holds the spec: its id stays its own
+    return text
+
+
+def clock_values(c: ClockRow) -> tuple[Any, ...]:
+    """clock_to_row(c) as a CLOCK_COLUMNS tuple, the JSON columns rendered (same stored text)."""
+    spec = c.state.spec
+    row = clock_to_row(c)
+    row["spec"] = _spec_text(spec)
+    row["facts"] = json.dumps(row["facts"])
+    return tuple(row[k] for k in CLOCK_COLUMNS)
+
+
 def clock_to_row(c: ClockRow) -> dict[str, Any]:
     s = c.state
     return {
@@ -199,7 +224,6 @@ _MUTABLE = (
 
 # Statements built once (see db/cases.py): per-call construction cost more than execution.
 _cc = case_clocks.c
-_ADD_CLOCKS = insert(case_clocks)
 _SAVE_CLOCK = (
     update(case_clocks)
     .where(_cc.id == bindparam("b_id"))
@@ -224,67 +248,34 @@ _EARLIEST_DUE = (
 )
 
 
-class _BulkInsert:
-    """One table's executemany for the sweep's rows (dicts with the same keys).
-
-    SQLite: the INSERT is compiled once per dialect and the rows go to the driver's executemany
-    as tuples, each value through its column type's own bind processor (so stored bytes are
-    what `conn.execute(insert(table), rows)` writes); a datetime repeated across the rows (the
-    batch's `now`) is converted once. That skips SQLAlchemy's per-row parameter handling,
-    ~12 µs per row and table. Other dialects, or rows with other keys: the plain statement.
-    """
-
-    def __init__(self, table: Table, columns: tuple[str, ...]) -> None:
-        self.table = table
-        self.columns = columns
-        self.keys = frozenset(columns)
-        self.stmt = insert(table)
-        self._compiled: WeakKeyDictionary[Dialect, tuple[str, list[Any]]] = WeakKeyDictionary()
-
-    def _for(self, dialect: Dialect) -> tuple[str, list[tuple[int, Any]]]:
-        found = self._compiled.get(dialect)
-        if found is None:
-            compiled = self.stmt.compile(dialect=dialect, column_keys=list(self.columns))
-            assert compiled.positiontup == list(self.columns), compiled.positiontup
-            procs = [self.table.c[k].type._cached_bind_processor(dialect) for k in self.columns]
-            active = [(i, proc) for i, proc in enumerate(procs) if proc is not None]
-            found = self._compiled[dialect] = (str(compiled), active)
-        return found
-
-    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        if conn.dialect.name != "sqlite" or rows[0].keys() != self.keys:
-            conn.execute(self.stmt, list(rows))
-            return
-        sql, active = self._for(conn.dialect)
-        seen: dict[tuple[int, datetime], Any] = {}
-        params: list[tuple[Any, ...]] = []
-        columns = self.columns
-        for row in rows:
-            values = [row[k] for k in columns]
-            for i, proc in active:
-                value = values[i]
-                if value is None:
-                    continue
-                if isinstance(value, datetime):
-                    done = seen.get((i, value))
-                    if done is None:
-                        done = seen[(i, value)] = proc(value)
-                    values[i] = done
-                else:
-                    values[i] = proc(value)
-            params.append(tuple(values))
-        conn.exec_driver_sql(sql, params)
-
-
-_APPEND_TIMELINE = _BulkInsert(
+_APPEND_TIMELINE = BulkInsert(
     timeline,
     ("case_id", "kind", "actor_id", "actor_role", "visibility", "body", "data", "created_at"),
 )
-_ADD_OUTBOX = _BulkInsert(
+_ADD_OUTBOX = BulkInsert(
     outbox, ("topic", "case_id", "payload", "created_at", "available_at", "attempts")
 )
+CLOCK_COLUMNS = (
+    "case_id",
+    "party",
+    "clock",
+    "policy_id",
+    "policy_version",
+    "rule",
+    "spec",
+    "budget_amount",
+    "budget_measure",
+    "warn_share",
+    "started_at",
+    "facts",
+    "on_warning",
+    "on_breach",
+    "on_timeout",
+    *_MUTABLE,
+)
+_ADD_CLOCK_ROWS = RenderedInsert(case_clocks, CLOCK_COLUMNS)
+_APPEND_RENDERED_TIMELINE = RenderedInsert(timeline, _APPEND_TIMELINE.columns)
+_ADD_RENDERED_OUTBOX = RenderedInsert(outbox, _ADD_OUTBOX.columns)
 
 
 class DeadlineRepo(SweepQueries, CalendarRepo):
@@ -293,8 +284,9 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
     # --- clocks -----------------------------------------------------------------------------
 
     def add_clocks(self, clocks: Sequence[ClockRow]) -> None:
+        """One executemany at the driver (the spec's JSON text made once per spec)."""
         if clocks:
-            self.conn.execute(_ADD_CLOCKS, [clock_to_row(c) for c in clocks])
+            _ADD_CLOCK_ROWS(self.conn, [clock_values(c) for c in clocks])
 
     def clocks_for_case(self, case_id: int, *, live_only: bool = False) -> list[ClockRow]:
         stmt = _CASE_LIVE_CLOCKS if live_only else _CASE_CLOCKS
@@ -416,3 +408,11 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
     def add_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
         """Outbox rows (sweep_light.notice) in one executemany."""
         _ADD_OUTBOX(self.conn, rows)
+
+    def append_rendered_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Pre-rendered timeline rows (sweep_rows.timeline_tuple), one executemany."""
+        _APPEND_RENDERED_TIMELINE(self.conn, rows)
+
+    def add_rendered_outbox(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Pre-rendered outbox rows (sweep_rows.outbox_tuple), one executemany."""
+        _ADD_RENDERED_OUTBOX(self.conn, rows)

@@ -14,6 +14,7 @@ _DAY_MINUTES = 24 * 60
 _ONE_DAY = timedelta(days=1)
 # Longer than any real run of rest days; hitting it means the calendar has no working time.
 _MAX_SCAN_DAYS = 3 * 366
+_MEMO_DAYS = 4096  # dates whose open intervals one calendar remembers
 
 
 @dataclass(frozen=True, order=True)
@@ -131,6 +132,14 @@ class BusinessCalendar:
     names: Mapping[date, str] = field(default_factory=dict, hash=False)
     # Overrides that change one working date's hours (e.g. an emergency short day).
     date_windows: Mapping[date, tuple[Window, ...]] = field(default_factory=dict, hash=False)
+    # Results that depend only on this (immutable) calendar: its zone, derived calendars and
+    # each date's class and open intervals. Exact; bounded; a replace() starts a fresh one.
+    _memo: dict[object, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _days: dict[date, tuple[DayInfo, tuple[tuple[datetime, datetime], ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         ZoneInfo(self.tz)  # fail at construction, not in the middle of a sweep
@@ -158,25 +167,40 @@ class BusinessCalendar:
 
     def with_daily_window(self, window: Window) -> BusinessCalendar:
         """Same days, one window open on every calendar day (JD business clock, rule 17)."""
-        return replace(
-            self, working_windows=((window,),) * 7, rest_day_windows=(window,), date_windows={}
-        )
+        found = self._memo.get(("daily", window))
+        if found is None:
+            found = self._memo[("daily", window)] = replace(
+                self, working_windows=((window,),) * 7, rest_day_windows=(window,), date_windows={}
+            )
+        assert isinstance(found, BusinessCalendar)
+        return found
 
     def working_day_clock(self) -> BusinessCalendar:
         """Same days, whole working days open: measures time in working days."""
-        return replace(
-            self, working_windows=((FULL_DAY,),) * 7, rest_day_windows=(), date_windows={}
-        )
+        found = self._memo.get("working_day_clock")
+        if found is None:
+            found = self._memo["working_day_clock"] = replace(
+                self, working_windows=((FULL_DAY,),) * 7, rest_day_windows=(), date_windows={}
+            )
+        assert isinstance(found, BusinessCalendar)
+        return found
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz)
+        found = self._memo.get("zone")
+        if found is None:
+            found = self._memo["zone"] = ZoneInfo(self.tz)
+        assert isinstance(found, ZoneInfo)
+        return found
 
     def local_date(self, at: datetime) -> date:
         return to_utc(at).astimezone(self.zone).date()
 
     def day_info(self, d: date) -> DayInfo:
         """Classify a date; overrides beat the official schedule, which beats the weekday."""
+        known = self._days.get(d)
+        if known is not None:
+            return known[0]
         if d in self.override_rest:
             return DayInfo(False, False, FactKind.OVERRIDE_REST)
         if d in self.override_work:
@@ -239,14 +263,22 @@ class BusinessCalendar:
 
     def _open_intervals(
         self, day: date, trace: _Trace | None
-    ) -> Iterator[tuple[datetime, datetime]]:
-        info = self.day_info(day)
-        windows = self._windows(day, info)
+    ) -> tuple[tuple[datetime, datetime], ...]:
+        found = self._days.get(day)
+        if found is None:
+            info = self.day_info(day)
+            intervals = tuple(
+                (self._instant(day, w.start_minute), self._instant(day, w.end_minute))
+                for w in self._windows(day, info)
+            )
+            found = (info, intervals)
+            if len(self._days) < _MEMO_DAYS:
+                self._days[day] = found
+        info, intervals = found
         # When both kinds of day share their windows the day's status cannot change the result.
         if trace is not None and self.working_windows[day.weekday()] != self.rest_day_windows:
             trace.note(day, info)
-        for w in windows:
-            yield self._instant(day, w.start_minute), self._instant(day, w.end_minute)
+        return intervals
 
     def _windows(self, day: date, info: DayInfo) -> tuple[Window, ...]:
         if not info.working:

@@ -15,7 +15,8 @@ class ClockRule:
     """One clock's place in the lifecycle.
 
     ``starts_on``: statuses whose entry starts it (empty with ``at_filing``: starts when filed;
-    empty without it: no current lifecycle state starts it — after-sales states will).
+    empty without it: no current lifecycle state starts it — repair and warranty states will).
+    ``entered_from``: if not empty, only an entry from one of these statuses starts it.
     ``runs_in``: the statuses it keeps running in (None: every open status).
     ``met_by``: actions that, leaving ``runs_in``, count as the obligation fulfilled; any other
     way out cancels the clock (the obligation no longer exists).
@@ -27,10 +28,14 @@ class ClockRule:
     runs_in: frozenset[Status] | None = None
     met_by: frozenset[Action] = frozenset()
     met_by_first_response: bool = False  # met once anyone but the buyer answered
+    entered_from: frozenset[Status] = frozenset()
 
 
 _AWAITING_SELLER = frozenset({Status.AWAITING_SELLER})
-_ANSWERED = frozenset({Action.SELLER_RESPOND})
+_ANSWERED = frozenset({Action.SELLER_RESPOND, Action.APPROVE_RETURN})
+_SHIPPING = frozenset({Status.AWAITING_RETURN_SHIPMENT})
+_RECEIVING = frozenset({Status.AWAITING_RETURN_RECEIPT})
+_EXECUTING = frozenset({Status.EXECUTING})
 
 CLOCK_RULES: Mapping[str, ClockRule] = {
     r.clock: r
@@ -54,9 +59,27 @@ CLOCK_RULES: Mapping[str, ClockRule] = {
             runs_in=frozenset({Status.AWAITING_CONFIRMATION}),
             met_by=frozenset({Action.CONFIRM, Action.DISPUTE_RESULT}),
         ),
-        # After-sales states (return shipped, return received, in repair) do not exist yet:
-        # these clocks are in the policies and the outcome table, started by nothing today.
-        ClockRule(ClockName.REFUND),
+        # After-sales returns: the buyer ships, the seller confirms receipt, then refunds
+        # (L2: within 7 days of receiving the goods back, so only after the return's receipt).
+        ClockRule(
+            ClockName.RETURN_SHIPMENT, False, _SHIPPING, _SHIPPING, frozenset({Action.SHIP_RETURN})
+        ),
+        ClockRule(
+            ClockName.RETURN_RECEIPT,
+            False,
+            _RECEIVING,
+            _RECEIVING,
+            frozenset({Action.CONFIRM_RECEIPT}),
+        ),
+        ClockRule(
+            ClockName.REFUND,
+            starts_on=_EXECUTING,
+            runs_in=_EXECUTING,
+            met_by=frozenset({Action.COMPLETE_EXECUTION}),
+            entered_from=_RECEIVING,
+        ),
+        # Repair, return window and warranty need states the after-sales issue brings (in
+        # repair, goods signed for): in the policies and the outcome table, started by nothing.
         ClockRule(ClockName.REPAIR),
         ClockRule(ClockName.RETURN_WINDOW),
         ClockRule(ClockName.WARRANTY),
@@ -73,6 +96,9 @@ SUSPEND_LIMIT: Mapping[str, str] = {
     SuspendReason.COURT_OR_POLICE: "court_police_proof",
 }
 SUSPENSION_REASONS = frozenset(SUSPEND_PAUSE.values())
+
+
+_UNRESOLVED = frozenset({Action.WITHDRAW, Action.CLOSE_REQUEST})
 
 
 def clocks_at_filing(names: Iterable[str]) -> list[str]:
@@ -114,7 +140,8 @@ def plan_transition(
         if rule.met_by_first_response and first_response_given:
             plan.meet.append(name)
         elif ending:
-            done = name == ClockName.RESOLUTION and action is not Action.WITHDRAW
+            # Withdrawn, or closed because the buyer did not ship: nothing was resolved.
+            done = name == ClockName.RESOLUTION and action not in _UNRESOLVED
             (plan.meet if done or action in rule.met_by else plan.cancel).append(name)
         elif rule.runs_in is not None and target not in rule.runs_in:
             (plan.meet if action in rule.met_by else plan.cancel).append(name)
@@ -126,7 +153,10 @@ def plan_transition(
             if starting is None or name in still:
                 continue
             reopened = action is Action.REOPEN and name == ClockName.RESOLUTION
-            if (target in starting.starts_on and source not in starting.starts_on) or reopened:
+            entered = target in starting.starts_on and source not in starting.starts_on
+            if entered and starting.entered_from and source not in starting.entered_from:
+                entered = False
+            if entered or reopened:
                 plan.start.append(name)
     return plan
 
@@ -175,21 +205,23 @@ OUTCOMES: Mapping[TimeoutOutcome, OutcomeRule] = {
             "举证期届满，依现有证据调查判定",
             "the evidence window closed: the case is decided on the evidence at hand",
         ),
-        # Needs the after-sales "return received" state; the refund itself needs escrow.
+        # Receipt is taken as confirmed and the case moves on to the refund (executing; the
+        # refund clock runs). Moving the money itself needs escrow (the payments issue).
         OutcomeRule(
             TimeoutOutcome.AUTO_REFUND,
-            {},
-            "商家超时未确认收货，系统自动退款",
-            "the seller did not confirm receipt of the return in time: refund issued",
+            {Status.AWAITING_RETURN_RECEIPT: Action.CONFIRM_RECEIPT},
+            "商家超时未确认收到退货，系统视为已收货并退款",
+            "the seller did not confirm receipt of the return in time: receipt is assumed "
+            "and the refund issued",
         ),
-        # Needs the after-sales "awaiting return shipment" state. Closing never bars a later
-        # quality claim (rule 30): the buyer may file again.
+        # Closing never bars a later quality claim (rule 30): the buyer may reopen within the
+        # window or file a new complaint about the goods' quality.
         OutcomeRule(
             TimeoutOutcome.CLOSE_REQUEST,
-            {},
-            "买家超时未寄回商品，申请关闭（不影响之后的质量问题投诉）",
-            "the buyer did not ship the return in time: request closed "
-            "(a later quality claim stays open)",
+            {Status.AWAITING_RETURN_SHIPMENT: Action.CLOSE_REQUEST},
+            "买家超时未寄回商品，退货申请关闭；不影响之后就商品质量问题另行投诉或重新申请",
+            "the buyer did not ship the return in time: the request is closed; this does not "
+            "bar a later quality claim or a new request",
             against_buyer=True,
         ),
     )

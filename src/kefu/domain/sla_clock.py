@@ -31,6 +31,8 @@ class ClockName(StrEnum):
     RESOLUTION = "resolution"
     SELLER_FIRST_ANSWER = "seller_first_answer"
     RETURN_REVIEW = "return_review"
+    RETURN_SHIPMENT = "return_shipment"  # the buyer ships the approved return back
+    RETURN_RECEIPT = "return_receipt"  # the seller confirms the parcel arrived
     REFUND = "refund"
     REPAIR = "repair"
     BUYER_CONFIRM = "buyer_confirm"

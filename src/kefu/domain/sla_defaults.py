@@ -76,6 +76,28 @@ _BASE: dict[str, ClockSpec] = {
         on_timeout=_B.AUTO_APPROVE_REFUND,
         caps=(Span(Measure.CALENDAR_DAYS, 15, "L3"),),
     ),
+    # Rule 16 (WeChat mini-store): the buyer uploads the return waybill within 7 days, else
+    # the request closes (a consumer-side timer, rule 30); the seller confirms receipt within
+    # 10 days of the return being shipped, else the system takes it as received and refunds.
+    "return_shipment": ClockSpec(
+        ClockName.RETURN_SHIPMENT,
+        _P.BUYER,
+        Measure.CALENDAR_DAYS,
+        7,
+        "rule-16",
+        on_timeout=_B.CLOSE_REQUEST,
+        on_warning=(),
+        on_breach=(),
+    ),
+    "return_receipt": ClockSpec(
+        ClockName.RETURN_RECEIPT,
+        _P.SELLER,
+        Measure.CALENDAR_DAYS,
+        10,
+        "rule-16",
+        on_breach=_SELLER_BREACH,
+        on_timeout=_B.AUTO_REFUND,
+    ),
     "refund": ClockSpec(
         ClockName.REFUND,
         _P.SELLER,
@@ -133,6 +155,8 @@ _KIND_CLOCKS: dict[CaseKind | None, tuple[str, ...]] = {
     CaseKind.AFTERSALES: (
         "aftersales_response",
         "return_review",
+        "return_shipment",
+        "return_receipt",
         "refund",
         "repair",
         "return_window",

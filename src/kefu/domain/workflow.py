@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,112 +10,11 @@ from enum import StrEnum
 
 from kefu.domain.errors import FieldError, GuardFailed, InvalidTransition
 from kefu.domain.types import Actor, CaseKind, Role
-
-
-class Status(StrEnum):
-    SUBMITTED = "submitted"
-    SCREENING = "screening"
-    REJECTED = "rejected"
-    ACCEPTED = "accepted"
-    AWAITING_SELLER = "awaiting_seller"
-    NEGOTIATING = "negotiating"
-    AGREED = "agreed"
-    PLATFORM_INTERVENTION = "platform_intervention"
-    EVIDENCE = "evidence"
-    INVESTIGATING = "investigating"
-    DECIDED = "decided"
-    EXECUTING = "executing"
-    AWAITING_CONFIRMATION = "awaiting_confirmation"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    SUSPENDED = "suspended"
-    # feedback
-    TRIAGED = "triaged"
-    IN_PROGRESS = "in_progress"
-    REPLIED = "replied"
-
-
-STATUS_ZH: dict[Status, str] = {
-    Status.SUBMITTED: "已提交",
-    Status.SCREENING: "审核中",
-    Status.REJECTED: "不予受理",
-    Status.ACCEPTED: "已受理",
-    Status.AWAITING_SELLER: "待商家处理",
-    Status.NEGOTIATING: "协商中",
-    Status.AGREED: "已达成一致",
-    Status.PLATFORM_INTERVENTION: "平台介入",
-    Status.EVIDENCE: "举证期",
-    Status.INVESTIGATING: "调查核实",
-    Status.DECIDED: "已判定",
-    Status.EXECUTING: "执行中",
-    Status.AWAITING_CONFIRMATION: "待确认",
-    Status.RESOLVED: "已解决",
-    Status.CLOSED: "已关闭",
-    Status.SUSPENDED: "已中止",
-    Status.TRIAGED: "已分类",
-    Status.IN_PROGRESS: "处理中",
-    Status.REPLIED: "已答复",
-}
-
-# Terminal for queue purposes: nothing is expected of anyone until a reopen.
-CLOSED_STATUSES = frozenset({Status.REJECTED, Status.RESOLVED, Status.CLOSED})
-
-
-class Action(StrEnum):
-    START_SCREENING = "start_screening"
-    ACCEPT = "accept"
-    REJECT = "reject"
-    FORWARD_TO_SELLER = "forward_to_seller"
-    SELLER_RESPOND = "seller_respond"
-    AGREE = "agree"
-    REQUEST_INTERVENTION = "request_intervention"
-    INTERVENE = "intervene"
-    OPEN_EVIDENCE = "open_evidence"
-    CLOSE_EVIDENCE = "close_evidence"
-    DECIDE = "decide"
-    EXECUTE = "execute"
-    COMPLETE_EXECUTION = "complete_execution"
-    CONFIRM = "confirm"
-    DISPUTE_RESULT = "dispute_result"
-    CLOSE = "close"
-    REOPEN = "reopen"
-    SUSPEND = "suspend"
-    RESUME = "resume"
-    WITHDRAW = "withdraw"
-    AUTO_APPROVE = "auto_approve"  # the system, when the seller let a request time out
-    # feedback
-    TRIAGE = "triage"
-    START_WORK = "start_work"
-    REPLY = "reply"
-
-
-ACTION_ZH: dict[Action, str] = {
-    Action.START_SCREENING: "开始审核",
-    Action.ACCEPT: "受理",
-    Action.REJECT: "不予受理",
-    Action.FORWARD_TO_SELLER: "转商家处理",
-    Action.SELLER_RESPOND: "商家答复",
-    Action.AGREE: "同意方案",
-    Action.REQUEST_INTERVENTION: "申请平台介入",
-    Action.INTERVENE: "平台主动介入",
-    Action.OPEN_EVIDENCE: "开启举证",
-    Action.CLOSE_EVIDENCE: "结束举证",
-    Action.DECIDE: "作出判定",
-    Action.EXECUTE: "开始执行",
-    Action.COMPLETE_EXECUTION: "执行完毕",
-    Action.CONFIRM: "确认解决",
-    Action.DISPUTE_RESULT: "对结果有异议",
-    Action.CLOSE: "关闭",
-    Action.REOPEN: "重新打开",
-    Action.SUSPEND: "中止",
-    Action.RESUME: "恢复处理",
-    Action.WITHDRAW: "撤回",
-    Action.AUTO_APPROVE: "超时自动同意",
-    Action.TRIAGE: "分类",
-    Action.START_WORK: "开始处理",
-    Action.REPLY: "答复",
-}
-
+from kefu.domain.workflow_states import ACTION_ZH as ACTION_ZH  # the names, re-exported
+from kefu.domain.workflow_states import CLOSED_STATUSES as CLOSED_STATUSES
+from kefu.domain.workflow_states import STATUS_ZH as STATUS_ZH
+from kefu.domain.workflow_states import Action as Action
+from kefu.domain.workflow_states import Status as Status
 
 # The one free-text parameter an action takes; forms show a single text box for it.
 TEXT_PARAM: dict[Action, str] = {
@@ -125,6 +25,12 @@ TEXT_PARAM: dict[Action, str] = {
     Action.SELLER_RESPOND: "body",
     Action.REPLY: "body",
     Action.DECIDE: "decision",
+}
+
+
+# Actions that take named fields rather than one text (forms and the API need one input each).
+FIELD_PARAMS: dict[Action, tuple[str, ...]] = {
+    Action.SHIP_RETURN: ("carrier", "tracking_no"),
 }
 
 
@@ -187,6 +93,35 @@ def _within_reopen_window(g: GuardInput) -> list[FieldError]:
             f"the reopen window ({days} days after the case ended) has passed",
         )
     ]
+
+
+_TRACKING = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+
+
+def _return_shipment(g: GuardInput) -> list[FieldError]:
+    """ship_return: the carrier and the waybill number the seller can track the return by."""
+    problems: list[FieldError] = []
+    carrier = g.params.get("carrier")
+    if not (isinstance(carrier, str) and 0 < len(carrier.strip()) <= 40):
+        problems.append(
+            FieldError(
+                "carrier",
+                "required",
+                "必须填写退货快递公司（不超过 40 字）",
+                "the return carrier is required (at most 40 characters)",
+            )
+        )
+    tracking = g.params.get("tracking_no")
+    if not (isinstance(tracking, str) and _TRACKING.match(tracking.strip())):
+        problems.append(
+            FieldError(
+                "tracking_no",
+                "invalid_tracking_no",
+                "退货快递单号必填，6–40 位字母、数字或连字符",
+                "the return waybill number is required: 6-40 letters, digits or hyphens",
+            )
+        )
+    return problems
 
 
 def _all(*guards: Guard) -> Guard:
@@ -373,6 +308,50 @@ FEEDBACK_TRANSITIONS: list[Transition] = [
 ]
 
 
+# After-sales (seed 004: review -> ship back -> inspect -> refund; rule 16 timers). The complaint
+# table, except that an approved return waits for the buyer's parcel and then for the seller's
+# receipt; receipt (confirmed by the seller, staff, or the system when the seller lets it time
+# out) moves on to executing: the refund. A buyer who does not ship in time has the request
+# closed by the system, which bars nothing later (rule 30: reopen, or a new quality complaint).
+_RETURN = [_ST.AWAITING_RETURN_SHIPMENT, _ST.AWAITING_RETURN_RECEIPT]
+_ACTIVE_AFTERSALES = [*_ACTIVE_COMPLAINT, *_RETURN]
+_NOT_IN_AFTERSALES = {(_ST.AWAITING_SELLER, _AC.AUTO_APPROVE)}
+
+AFTERSALES_TRANSITIONS: list[Transition] = [
+    *[
+        t
+        for t in COMPLAINT_TRANSITIONS
+        if (t.source, t.action) not in _NOT_IN_AFTERSALES
+        and t.action not in (_AC.SUSPEND, _AC.WITHDRAW)
+    ],
+    # Seller silent on the request: approved, the buyer ships back (rule 16, WeChat 48 h).
+    _t(_ST.AWAITING_SELLER, _AC.AUTO_APPROVE, _ST.AWAITING_RETURN_SHIPMENT, {SYS}),
+    _t(_ST.AWAITING_SELLER, _AC.APPROVE_RETURN, _ST.AWAITING_RETURN_SHIPMENT, {S}),
+    _t(_ST.NEGOTIATING, _AC.APPROVE_RETURN, _ST.AWAITING_RETURN_SHIPMENT, {S}),
+    _t(
+        _ST.AWAITING_RETURN_SHIPMENT,
+        _AC.SHIP_RETURN,
+        _ST.AWAITING_RETURN_RECEIPT,
+        {B},
+        _return_shipment,
+    ),
+    # Buyer did not ship in time: closed by the system only (never by the seller, rule 30).
+    _t(_ST.AWAITING_RETURN_SHIPMENT, _AC.CLOSE_REQUEST, _ST.CLOSED, {SYS}),
+    # Nothing to send back (a refund-only request), or the parcel is disputed: the platform.
+    _t(_ST.AWAITING_RETURN_SHIPMENT, _AC.REQUEST_INTERVENTION, _ST.PLATFORM_INTERVENTION, {B}),
+    _t(_ST.AWAITING_RETURN_RECEIPT, _AC.REQUEST_INTERVENTION, _ST.PLATFORM_INTERVENTION, {B, S}),
+    *[_t(s, _AC.INTERVENE, _ST.PLATFORM_INTERVENTION, STAFF) for s in _RETURN],
+    # Receipt confirmed (or, seller silent, by the system): the refund is executed.
+    _t(_ST.AWAITING_RETURN_RECEIPT, _AC.CONFIRM_RECEIPT, _ST.EXECUTING, {S} | STAFF),
+    *[
+        _t(s, _AC.SUSPEND, _ST.SUSPENDED, STAFF, _suspend_reason)
+        for s in _ACTIVE_AFTERSALES
+        if s not in (_ST.SUBMITTED, _ST.SCREENING)
+    ],
+    *[_t(s, _AC.WITHDRAW, _ST.CLOSED, {B}) for s in _ACTIVE_AFTERSALES],
+]
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     """One kind's transition table, indexed by (status, action)."""
@@ -402,14 +381,15 @@ class Lifecycle:
 
 
 COMPLAINT_LIFECYCLE = Lifecycle.of("complaint", Status.SUBMITTED, COMPLAINT_TRANSITIONS)
+AFTERSALES_LIFECYCLE = Lifecycle.of("aftersales", Status.SUBMITTED, AFTERSALES_TRANSITIONS)
 FEEDBACK_LIFECYCLE = Lifecycle.of("feedback", Status.SUBMITTED, FEEDBACK_TRANSITIONS)
 
-# Disputes and after-sales requests follow the complaint lifecycle (seed 003) until the
-# after-sales issue gives them their own per-line table.
+# Disputes follow the complaint lifecycle (seed 003). After-sales requests have the return
+# steps on top; per-line requests (return/exchange/repair …) are the after-sales issue's.
 LIFECYCLES: dict[CaseKind, Lifecycle] = {
     CaseKind.COMPLAINT: COMPLAINT_LIFECYCLE,
     CaseKind.DISPUTE: COMPLAINT_LIFECYCLE,
-    CaseKind.AFTERSALES: COMPLAINT_LIFECYCLE,
+    CaseKind.AFTERSALES: AFTERSALES_LIFECYCLE,
     CaseKind.FEEDBACK: FEEDBACK_LIFECYCLE,
 }
 

@@ -147,8 +147,8 @@ def _batch(
         ):
             raise SweepConflict(breach=breach)
         repo.add_violations(light.violations)
-        repo.append_timeline(light.timeline)
-        repo.add_outbox(light.outbox)
+        repo.append_rendered_timeline(light.timeline)
+        repo.add_rendered_outbox(light.outbox)
         repo.refresh_case_due(sorted(light.met_cases))
         report.warned += light.warned
         report.breached += light.breached

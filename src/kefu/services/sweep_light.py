@@ -13,140 +13,49 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from kefu.db.deadline_sweep import CaseFacts, DueClock
 from kefu.domain.clock_rules import CLOCK_RULES, outcome_action, raised
-from kefu.domain.deadline_events import ClockChanged
 from kefu.domain.sla_clock import ClockAction, Party, TimeoutOutcome
-from kefu.domain.types import SYSTEM_ACTOR, Priority, Visibility
+from kefu.domain.types import Priority
 from kefu.domain.workflow import Status
+from kefu.services.sweep_rows import (
+    BREACHED,
+    SYS,
+    WARNED,
+    Addressed,
+    RowsPlan,
+    clock_event,
+    clock_row,
+    notice,
+    outbox_tuple,
+    timeline_tuple,
+)
 from kefu.services.unit_of_work import UnitOfWork
 
-SYS = (SYSTEM_ACTOR.user_id, SYSTEM_ACTOR.primary_role.value)
+# Re-exported: the full path and the tests build the same rows as dicts.
+__all__ = [
+    "BREACHED",
+    "SYS",
+    "WARNED",
+    "Addressed",
+    "LightBatch",
+    "Supervisors",
+    "SweepConflict",
+    "changes_case",
+    "clock_event",
+    "clock_row",
+    "notice",
+]
+
 RULE_COLUMN = 200  # case_clocks.rule keeps this many characters of spec.rule
-WARNED = ("warned", Visibility.INTERNAL, "即将超时 deadline approaching")
-BREACHED = ("breached", Visibility.PUBLIC, "已超时 deadline missed")
-
-
-class Addressed(Protocol):
-    """What a notice needs of a case: CaseFacts and Case both have it."""
-
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def number(self) -> str: ...
-    @property
-    def buyer_id(self) -> int: ...
-    @property
-    def shop_id(self) -> int | None: ...
-    @property
-    def assignee_id(self) -> int | None: ...
-    @property
-    def team_id(self) -> int | None: ...
 
 
 @lru_cache(maxsize=256)
 def actions(stored: str) -> tuple[ClockAction, ...]:
     """case_clocks.on_warning / on_breach ('notify_assignee,raise_priority') -> actions."""
     return tuple(ClockAction(a) for a in stored.split(",") if a)
-
-
-def clock_event(
-    now: datetime,
-    change: tuple[str, Visibility, str],
-    *,
-    clock: str,
-    party: str,
-    due_at: datetime,
-    rule: str,
-    policy_id: str,
-) -> ClockChanged:
-    """The timeline row of a warning or breach (both paths write the same one)."""
-    name, visibility, text = change
-    return ClockChanged(
-        now,
-        *SYS,
-        visibility,
-        change=name,
-        clock=clock,
-        party=party,
-        due_at=due_at.isoformat(),
-        text=text,
-        details={"rule": rule, "policy": policy_id},
-    )
-
-
-def clock_row(
-    case_id: int,
-    now: datetime,
-    change: tuple[str, Visibility, str],
-    *,
-    clock: str,
-    party: str,
-    due_at: str,
-    rule: str,
-    policy_id: str,
-) -> dict[str, Any]:
-    """`timeline_row(case_id, clock_event(..., due_at=D))` built directly, `due_at` being
-    D.isoformat(): same keys in the same order (so the same stored JSON text), without the
-    event object (the light path's hot loop)."""
-    name, visibility, text = change
-    return {
-        "case_id": case_id,
-        "kind": ClockChanged.kind,
-        "actor_id": SYS[0],
-        "actor_role": SYS[1],
-        "visibility": visibility.value,
-        "body": text,
-        "data": {
-            "change": name,
-            "clock": clock,
-            "party": party,
-            "rule": rule,
-            "policy": policy_id,
-            "due_at": due_at,
-        },
-        "created_at": now,
-    }
-
-
-def notice(
-    now: datetime,
-    case: Addressed,
-    *,
-    topic: str,
-    clock: str,
-    due_at: datetime,
-    rule: str,
-    audiences: list[str],
-    supervisors: list[int],
-    due_iso: str | None = None,
-) -> dict[str, Any]:
-    """The outbox row of a warning or breach notice; user_ids only matter for "users".
-    `due_iso`: due_at.isoformat() when the caller has it already."""
-    zh = "即将超时" if topic == "sla_warning" else "已超时"
-    en = "deadline approaching" if topic == "sla_warning" else "deadline missed"
-    return {
-        "topic": topic,
-        "case_id": case.id,
-        "payload": {
-            "event": topic,
-            "case_number": case.number,
-            "actor_id": 0,
-            "audiences": audiences,
-            "user_ids": supervisors if "users" in audiences else [],
-            "buyer_id": case.buyer_id,
-            "shop_id": case.shop_id,
-            "assignee_id": case.assignee_id,
-            "team_id": case.team_id,
-            "title": f"案件 {case.number} {clock} {zh} / case {case.number} {clock}: {en}",
-            "body": f"due {due_iso or due_at.isoformat()} ({rule})",
-        },
-        "created_at": now,
-        "available_at": now,
-        "attempts": 0,
-    }
 
 
 def answered(d: DueClock, case: CaseFacts) -> bool:
@@ -206,17 +115,59 @@ def _changes(
     return False
 
 
+_SUPERVISOR_NOTICE = ClockAction.NOTIFY_SUPERVISOR.value
+_ASSIGNEE: tuple[str, ...] = ("assignee",)
+_TEAM: tuple[str, ...] = ("team",)
+_SUPERVISORS: tuple[str, ...] = ("assignee", "users")
+
+
+@lru_cache(maxsize=4096)
+def rows_plan(
+    clock: str,
+    party: str,
+    rule: str,
+    policy_id: str,
+    stored: str,
+    breach: bool,
+    assigned: bool,
+    has_shop: bool,
+    supervisors: tuple[int, ...],
+) -> RowsPlan | None:
+    """What a light clock with these stored values writes, as templates (None: no template,
+    the rows are built one by one)."""
+    notices: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+    violation = False
+    for action in actions(stored):
+        if action is ClockAction.NOTIFY_ASSIGNEE:
+            notices.append((_ASSIGNEE if assigned else _TEAM, ()))
+        elif action is ClockAction.NOTIFY_SUPERVISOR:
+            notices.append((_SUPERVISORS, supervisors))
+        elif action is ClockAction.RECORD_SELLER_VIOLATION and has_shop:
+            violation = True
+    return RowsPlan.of(
+        BREACHED if breach else WARNED,
+        "sla_breached" if breach else "sla_warning",
+        clock=clock,
+        party=party,
+        rule=rule,
+        policy_id=policy_id,
+        notices=notices,
+        violation=violation,
+    )
+
+
 @dataclass
 class LightBatch:
-    """Rows of one batch's light clocks; flush() writes each table with one statement."""
+    """Rows of one batch's light clocks; each table is written with one statement. Timeline
+    and outbox rows are pre-rendered tuples (sweep_rows.TIMELINE_COLUMNS / OUTBOX_COLUMNS)."""
 
     now: datetime
     supervisors: Callable[[], list[int]]
     marked: list[int] = field(default_factory=list)
     met: list[tuple[int, datetime]] = field(default_factory=list)
     met_cases: set[int] = field(default_factory=set)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[tuple[Any, ...]] = field(default_factory=list)
+    outbox: list[tuple[Any, ...]] = field(default_factory=list)
     violations: list[dict[str, Any]] = field(default_factory=list)
     warned: int = 0
     breached: int = 0
@@ -228,16 +179,29 @@ class LightBatch:
             self.met_cases.add(d.case_id)
             return
         self.marked.append(d.id)
-        change, topic = (BREACHED, "sla_breached") if breach else (WARNED, "sla_warning")
         if breach:
+            change, topic, stored = BREACHED, "sla_breached", d.on_breach
             self.breached += 1
         else:
+            change, topic, stored = WARNED, "sla_warning", d.on_warning
             self.warned += 1
+        now = self.now
         due_iso = d.due_at.isoformat()
+        sup = tuple(self.supervisors()) if _SUPERVISOR_NOTICE in stored else ()
+        plan = rows_plan(
+            d.clock, d.party, d.rule, d.policy_id, stored, breach,
+            case.assignee_id is not None, case.shop_id is not None, sup,
+        )  # fmt: skip
+        if plan is not None:  # the common case: templates, no per-row dicts or json.dumps
+            self.timeline.append(plan.timeline(d.case_id, now, due_iso))
+            self.outbox += plan.outbox(case, now, due_iso)
+            if plan.violation:
+                self.violations.append(self._violation(d, case, due_iso))
+            return
         self.timeline.append(
-            clock_row(
+            timeline_tuple(
                 d.case_id,
-                self.now,
+                now,
                 change,
                 clock=d.clock,
                 party=d.party,
@@ -246,39 +210,40 @@ class LightBatch:
                 policy_id=d.policy_id,
             )
         )
-        for action in actions(d.on_breach if breach else d.on_warning):
+        for action in actions(stored):
+            supervisors: tuple[int, ...] = ()
             if action is ClockAction.NOTIFY_ASSIGNEE:
-                audiences = ["assignee"] if case.assignee_id else ["team"]
+                audiences = _ASSIGNEE if case.assignee_id else _TEAM
             elif action is ClockAction.NOTIFY_SUPERVISOR:
-                audiences = ["assignee", "users"]
+                audiences, supervisors = _SUPERVISORS, tuple(self.supervisors())
             elif action is ClockAction.RECORD_SELLER_VIOLATION and case.shop_id is not None:
-                self.violations.append(
-                    {
-                        "shop_id": case.shop_id,
-                        "case_id": case.id,
-                        "clock_id": d.id,
-                        "clock": d.clock,
-                        "rule": d.rule,
-                        "detail": f"due {d.due_at.isoformat()}",
-                        "occurred_at": self.now,
-                    }
-                )
+                self.violations.append(self._violation(d, case, due_iso))
                 continue
             else:
                 continue  # raise / reassign / intervention that change nothing here
             self.outbox.append(
-                notice(
-                    self.now,
+                outbox_tuple(
+                    now,
                     case,
                     topic=topic,
                     clock=d.clock,
-                    due_at=d.due_at,
+                    due_iso=due_iso,
                     rule=d.rule,
                     audiences=audiences,
-                    supervisors=self.supervisors() if "users" in audiences else [],
-                    due_iso=due_iso,
+                    supervisors=supervisors,
                 )
             )
+
+    def _violation(self, d: DueClock, case: CaseFacts, due_iso: str) -> dict[str, Any]:
+        return {
+            "shop_id": case.shop_id,
+            "case_id": case.id,
+            "clock_id": d.id,
+            "clock": d.clock,
+            "rule": d.rule,
+            "detail": f"due {due_iso}",
+            "occurred_at": self.now,
+        }
 
 
 class SweepConflict(RuntimeError):
