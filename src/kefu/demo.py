@@ -100,6 +100,16 @@ COMPLAINT_PATHS: dict[Status, list[tuple[str, str, str]]] = {
     Status.CLOSED: [*_AWC, ("confirm", "buyer", ""), ("close", "agent", "")],
     Status.SUSPENDED: [*_C, ("suspend", "agent", "self_settlement")],
 }
+# After-sales returns (approved → the buyer ships → the seller confirms receipt → refund step).
+_Step = tuple[str, str, str | dict[str, str]]
+_RET: list[_Step] = [*_C, ("approve_return", "seller", "")]
+_SHIP = {"carrier": "顺丰速运", "tracking_no": "SF1402638475921"}
+AFTERSALES_PATHS: dict[Status, list[_Step]] = {
+    Status.AWAITING_SELLER: list(_C),
+    Status.AWAITING_RETURN_SHIPMENT: _RET,
+    Status.AWAITING_RETURN_RECEIPT: [*_RET, ("ship_return", "buyer", _SHIP)],
+    Status.EXECUTING: [*_RET, ("ship_return", "buyer", _SHIP), ("confirm_receipt", "seller", "")],
+}
 FEEDBACK_PATHS: dict[Status, list[tuple[str, str, str]]] = {
     Status.SUBMITTED: [],
     Status.TRIAGED: [("triage", "agent", "")],
@@ -115,6 +125,13 @@ FEEDBACK_PATHS: dict[Status, list[tuple[str, str, str]]] = {
         ("close", "buyer", ""),
     ],
 }
+
+
+def _params(action: Action, extra: str | dict[str, str]) -> dict[str, str]:
+    """An action's parameters: structured fields as given, or its free text."""
+    if isinstance(extra, dict):
+        return dict(extra)
+    return {text_param(action): extra} if extra else {}
 
 
 @dataclass
@@ -218,6 +235,7 @@ def load_demo(app: App, *, seed: int = 20261124) -> DemoResult:
         [(CaseKind.COMPLAINT, s, p) for s, p in COMPLAINT_PATHS.items()] * 2
         + [(CaseKind.DISPUTE, s, p) for s, p in list(COMPLAINT_PATHS.items())[:8]]
         + [(CaseKind.FEEDBACK, s, p) for s, p in FEEDBACK_PATHS.items()] * 2
+        + [(CaseKind.AFTERSALES, s, p) for s, p in AFTERSALES_PATHS.items()]
     )
     picked = rng.sample(texts, len(plans))  # distinct texts: a repeat would be screened out
     for index, (kind, _status, path) in enumerate(plans):
@@ -249,7 +267,7 @@ def load_demo(app: App, *, seed: int = 20261124) -> DemoResult:
                 actor=who_actor,
                 number=case.number,
                 action=Action(action),
-                params={text_param(Action(action)): extra} if extra else {},
+                params=_params(Action(action), extra),
                 expected_version=case.version,
                 now=at,
                 policy=app.policy,

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kefu.domain.workflow import LIFECYCLES
 from tests.e2e.helpers import Server, call, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -218,6 +219,14 @@ def test_demo_twice_adds_nothing_the_second_time(tmp_path: Path) -> None:
     assert before["orders"] == int(match.group(1)) > 0
     assert before["cases"] == int(match.group(2)) > 0
     assert "buyer1" in first.stdout
+    # Cases in every state of every lifecycle (issue 2).
+    every = {s.value for lifecycle in LIFECYCLES.values() for s in lifecycle.statuses}
+    conn = db(var_dir)
+    try:
+        shown = {row[0] for row in conn.execute("SELECT DISTINCT status FROM cases")}
+    finally:
+        conn.close()
+    assert shown == every, f"missing: {sorted(every - shown)}"
 
     second = run_cli(var_dir, "demo", "--no-serve")
     assert second.returncode == 0, second.stdout + second.stderr

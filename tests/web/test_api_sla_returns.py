@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 H = dict[str, dict[str, str]]
@@ -56,11 +55,6 @@ def test_the_return_steps_answer_like_every_action(client: TestClient, headers: 
     assert {f["field"] for f in r.json()["fields"]} == {"carrier", "tracking_no"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ActionIn (web/schemas.py) forbids carrier/tracking_no and fire_action "
-    "(web/api_cases.py) passes only reason/body/decision: needs both files changed",
-)
 def test_the_buyer_ships_and_the_seller_confirms_receipt_over_the_api(
     client: TestClient, headers: H
 ) -> None:

@@ -112,3 +112,40 @@ def test_staff_see_the_screening_verdict_and_buyers_only_the_kinds_that_apply(
     with_order = client.get("/cases/new?order_no=DD0001").text
     assert "complaint" in re.findall(r'<option value="([a-z]+)"', with_order)
     assert 'data-testid="screening"' not in client.get(f"/cases/{number}").text
+
+
+def test_the_buyer_ships_a_return_from_the_case_page(client: TestClient, headers) -> None:  # type: ignore[no-untyped-def]
+    aftersales = {**COMPLAINT, "kind": "aftersales", "subject": "申请退货退款"}
+    number = client.post("/api/v1/cases", headers=headers["buyer"], json=aftersales).json()[
+        "number"
+    ]
+    for role, action in [
+        ("supervisor", "start_screening"),
+        ("supervisor", "accept"),
+        ("supervisor", "forward_to_seller"),
+        ("seller", "approve_return"),
+    ]:
+        version = client.get(f"/api/v1/cases/{number}", headers=headers[role]).json()["version"]
+        r = client.post(
+            f"/api/v1/cases/{number}/actions/{action}",
+            headers=headers[role],
+            json={"version": version},
+        )
+        assert r.status_code == 200, r.json()
+    _login(client, "buyer1")
+    detail = client.get(f"/cases/{number}").text
+    assert 'name="carrier"' in detail
+    assert 'name="tracking_no"' in detail
+    version = client.get(f"/api/v1/cases/{number}", headers=headers["buyer"]).json()["version"]
+    form = {"csrf": _csrf(detail), "action": "ship_return", "version": str(version)}
+    missing = client.post(f"/cases/{number}/act", data=form)
+    assert missing.status_code == 422
+    assert "<strong>carrier</strong>" in missing.text
+    r = client.post(
+        f"/cases/{number}/act",
+        data={**form, "carrier": "顺丰速运", "tracking_no": "SF1234567890"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    shown = client.get(f"/api/v1/cases/{number}", headers=headers["buyer"]).json()
+    assert shown["status"] == "awaiting_return_receipt"

@@ -330,11 +330,8 @@ def fire_action(
                 )
             ]
         ) from None
-    params = {
-        k: v
-        for k, v in {"reason": body.reason, "body": body.body, "decision": body.decision}.items()
-        if v is not None
-    }
+    given = body.model_dump(exclude={"version"}, exclude_none=True)
+    params = {k: str(v) for k, v in given.items()}
     case = case_svc.act_on_case(
         app.uow(),
         actor=actor,

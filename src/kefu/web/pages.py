@@ -17,7 +17,14 @@ from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound
 from kefu.domain.orders import SHANGHAI
 from kefu.domain.screening import PriorResolution, kinds_for
 from kefu.domain.types import Actor, CaseKind, Channel, FeedbackType
-from kefu.domain.workflow import ACTION_ZH, STATUS_ZH, TEXT_PARAM, Action, text_param
+from kefu.domain.workflow import (
+    ACTION_ZH,
+    FIELD_PARAMS,
+    STATUS_ZH,
+    TEXT_PARAM,
+    Action,
+    text_param,
+)
 from kefu.services import cases as case_svc
 from kefu.services import evidence as evidence_svc
 from kefu.services import messages as message_svc
@@ -268,7 +275,13 @@ def _detail(
         screening=screening,
         errors=errors,
         needs={a.value: name for a, name in TEXT_PARAM.items()},
+        fields={a.value: names for a, names in FIELD_PARAMS.items()},
+        FIELD_ZH=_FIELD_ZH,
     )
+
+
+# Labels of the structured fields some actions ask for (workflow.FIELD_PARAMS).
+_FIELD_ZH = {"carrier": "承运商 carrier", "tracking_no": "运单号 tracking no."}
 
 
 @router.get("/cases/{number}", response_class=HTMLResponse)
@@ -287,6 +300,8 @@ def act(
     action: Annotated[str, Form()],
     version: Annotated[int, Form()],
     text: Annotated[str, Form()] = "",
+    carrier: Annotated[str, Form(max_length=40)] = "",
+    tracking_no: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     actor = optional_actor(request)
     if actor is None:
@@ -295,12 +310,16 @@ def act(
     try:
         _require_csrf(app, request, csrf)
         parsed = Action(action)
+        given = {"carrier": carrier, "tracking_no": tracking_no}
+        params = {k: v for k, v in given.items() if v and k in FIELD_PARAMS.get(parsed, ())}
+        if text:
+            params[text_param(parsed)] = text
         case_svc.act_on_case(
             app.uow(),
             actor=actor,
             number=number,
             action=parsed,
-            params={text_param(parsed): text} if text else {},
+            params=params,
             expected_version=version,
             now=app.clock.now(),
             policy=app.policy,

@@ -49,6 +49,8 @@ class ActionIn(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
     body: str | None = Field(default=None, max_length=5000)
     decision: str | None = Field(default=None, max_length=5000)
+    carrier: str | None = Field(default=None, max_length=40, description="ship_return: 承运商")
+    tracking_no: str | None = Field(default=None, max_length=64, description="ship_return: 运单号")
 
 
 class MessageIn(BaseModel):
