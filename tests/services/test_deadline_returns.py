@@ -139,6 +139,15 @@ def test_buyer_who_does_not_ship_in_time_has_the_request_closed_without_barring_
     )
     assert quality.status is not Status.REJECTED
     assert quality.is_open
+    # The same return request filed again is a new request, not a duplicate of the closed one.
+    again = a_complaint(
+        app,
+        world["buyer"],
+        kind=CaseKind.AFTERSALES,
+        subject=after.subject,
+        description=after.description,
+    )
+    assert again.status is Status.SUBMITTED
     # A second pass has nothing left to do.
     run_once(app)
     assert len(timeline(app, number, "auto_decision")) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from kefu.db.driver import Prepared, RowInsert
@@ -88,6 +88,10 @@ class IntakeRepo:
             self.conn, {"b_buyer": buyer_id, "b_order": order_key, "b_since": since}
         )
         return [(int(case_id), int(fp)) for case_id, fp in rows]
+
+    def forget_fingerprint(self, case_id: int) -> None:
+        """Take a case out of the duplicate index: a repeat of it is no longer a duplicate."""
+        self.conn.execute(delete(case_fingerprints).where(case_fingerprints.c.case_id == case_id))
 
     def add_fingerprint(
         self,

@@ -304,6 +304,11 @@ class _Batch:
         rule = OUTCOMES[outcome]
         self._touch(case)
         fire(self.uow, case, action, f"{rule.zh} / {rule.en}", self.now, self.config, self.clocks)
+        if action is Action.CLOSE_REQUEST:
+            # Rule 30: a request closed because the goods were not sent back was never decided;
+            # the same request filed again is a new one, not a duplicate of this.
+            assert case.id is not None
+            self.uow.intake.forget_fingerprint(case.id)
         case.events.append(
             AutoDecision(
                 self.now,
