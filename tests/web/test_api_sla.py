@@ -29,7 +29,12 @@ def test_preview_over_national_day_names_the_holiday_and_the_adjusted_saturday(
     )
     assert r.status_code == 200
     body = r.json()
-    assert body["policy"] == {"id": "complaint", "version": 1, "applied": "complaint"}
+    assert body["policy"] == {
+        "id": "complaint",
+        "version": 1,
+        "applied": "complaint",
+        "effective_from": "2025-01-01T00:00:00+00:00",
+    }
     by_name = {c["clock"]: c for c in body["clocks"]}
     resolution = by_name["resolution"]
     assert resolution["due_at"] == "2025-10-16T15:59:59.999999+00:00"

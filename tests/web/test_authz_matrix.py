@@ -59,6 +59,23 @@ def _created(statuses: dict[str, int]) -> dict[str, int]:
 
 _STAFF_ONLY = {r: (403 if "buyer" in r or "seller" in r else 200) for r in ROLES}
 
+
+def _policy_draft(number: str) -> dict[str, Any]:
+    return {
+        "policy_id": f"matrix-{number[-6:]}",
+        "match": {"kind": "feedback"},
+        "clocks": [
+            {
+                "name": "first_response",
+                "party": "platform",
+                "measure": "calendar_hours",
+                "amount": 8,
+            }
+        ],
+        "effective_from": "2026-12-10T00:00:00+08:00",  # the suite's clock: 2026-11-24
+    }
+
+
 MATRIX: list[tuple[str, Request, dict[str, int]]] = [
     ("list cases", lambda n: ("GET", "/api/v1/cases", {}), dict.fromkeys(ROLES, 200)),
     ("get case", lambda n: ("GET", f"/api/v1/cases/{n}", {}), VISIBLE),
@@ -228,6 +245,22 @@ MATRIX: list[tuple[str, Request, dict[str, int]]] = [
     ("notifications", lambda n: ("GET", "/api/v1/notifications", {}), dict.fromkeys(ROLES, 200)),
     # --- deadlines (issue 4) ---
     ("sla preview", lambda n: ("GET", "/api/v1/sla/preview?kind=complaint", {}), _STAFF_ONLY),
+    (
+        "sla preview of a draft",
+        lambda n: ("GET", "/api/v1/sla/preview?kind=complaint&policy_id=nope&version=1", {}),
+        {r: (404 if v == 200 else v) for r, v in _STAFF_ONLY.items()},
+    ),
+    ("list sla policies", lambda n: ("GET", "/api/v1/sla/policies", {}), _STAFF_ONLY),
+    (
+        "draft sla policy",
+        lambda n: ("POST", "/api/v1/sla/policies", {"json": _policy_draft(n)}),
+        {r: (201 if r == "admin" else 403) for r in ROLES},
+    ),
+    (
+        "publish sla policy",
+        lambda n: ("POST", "/api/v1/sla/policies/nope/versions/1/publish", {}),
+        {r: (404 if r == "admin" else 403) for r in ROLES},
+    ),
     (
         "list calendar overrides",
         lambda n: ("GET", "/api/v1/sla/calendar-overrides", {}),

@@ -20,6 +20,7 @@ from kefu.db.schema_deadlines import (
     case_clocks,
     case_suspensions,
 )
+from kefu.db.sla_policies import PolicyRepo
 from kefu.db.sweep_inserts import BulkInsert, RenderedInsert
 from kefu.db.types import NO_DEADLINE, UTCDateTime
 from kefu.domain.calendar import DayEnd, Window
@@ -280,6 +281,11 @@ _ADD_RENDERED_OUTBOX = RenderedInsert(outbox, _ADD_OUTBOX.columns)
 
 class DeadlineRepo(SweepQueries, CalendarRepo):
     """Clocks and suspensions; calendars, agreements and violations come from CalendarRepo."""
+
+    @property
+    def policies(self) -> PolicyRepo:
+        """SLA policy versions (drafts, published) on the same connection."""
+        return PolicyRepo(self.conn)
 
     # --- clocks -----------------------------------------------------------------------------
 

@@ -147,3 +147,30 @@ seller_violations = Table(
     Column("occurred_at", UTCDateTime(), nullable=False),
     Index("ix_seller_violations_shop", "shop_id", "occurred_at"),
 )
+
+# SLA policy versions beyond the code defaults (DEFAULT_POLICIES). A draft becomes published
+# once (status, published_at, published_by set together); after that a row is never changed:
+# a change is a new version (rule 26). `clocks` holds ClockSpecs in case_clocks.spec's format.
+sla_policy_versions = Table(
+    "sla_policy_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("policy_id", String(60), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(20), nullable=True),
+    Column("category", String(30), nullable=True),
+    Column("priority", String(10), nullable=True),
+    Column("channel", String(10), nullable=True),
+    Column("seller_id", Id, ForeignKey("shops.id"), nullable=True),
+    Column("clocks", JSON, nullable=False),
+    Column("effective_from", UTCDateTime(), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("note", String(500), nullable=False, server_default=""),
+    Column("published_at", UTCDateTime(), nullable=True),
+    Column("published_by", Id, nullable=True),
+    Column("created_by", Id, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("policy_id", "version", name="uq_sla_policy_versions_policy_version"),
+    # The policy cache's freshness check: count and latest publication of published rows.
+    Index("ix_sla_policy_versions_published", "status", "published_at"),
+)

@@ -17,6 +17,7 @@ from kefu.domain.types import Actor, CaseKind, Category, Channel, Priority
 from kefu.services.calendars import calendar_for, calendar_keys, invalidate
 from kefu.services.cases import load_visible
 from kefu.services.deadlines import effective_policy
+from kefu.services.sla_policies import stored_version
 from kefu.services.unit_of_work import UnitOfWork
 
 TERMS = tuple(f.name for f in fields(SellerAgreement) if f.name != "seller_id")
@@ -49,12 +50,21 @@ def preview(
     priority: Priority | None,
     channel: Channel | None,
     seller: str | None,
-    at: datetime,
+    at: datetime | None,
+    now: datetime,
+    draft: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Every due time a case filed at ``at`` would get (each clock as if started then)."""
+    """Every due time a case filed at ``at`` would get (each clock as if started then).
+
+    ``draft`` (policy id, version): as if that stored version were in force at ``at`` (by
+    default its effective_from, or now if later) — the check before publishing it.
+    """
     rbac.require(actor, Permission.PREVIEW_SLA)
     with uow:
         shop_id = _shop(uow, seller, "seller") if seller else None
+        candidate = stored_version(uow, *draft) if draft else None
+        if at is None:
+            at = max(now, candidate.effective_from) if candidate else now
         eff = effective_policy(
             uow,
             kind=kind,
@@ -63,6 +73,7 @@ def preview(
             channel=channel,
             shop_id=shop_id,
             at=at,
+            draft=candidate,
         )
         if eff is None:
             raise InvalidInput(
@@ -89,12 +100,30 @@ def preview(
                     "on_timeout": spec.on_timeout.value,
                 }
             )
-        return {
-            "policy": {"id": eff.policy.id, "version": eff.policy.version, "applied": eff.label},
+        p = eff.policy
+        selected = candidate is not None and (p.id, p.version) == (candidate.id, candidate.version)
+        if candidate is not None and selected:
+            p = candidate  # its own effective_from, not the instant it was previewed at
+        answer: dict[str, Any] = {
+            "policy": {
+                "id": p.id,
+                "version": p.version,
+                "applied": eff.label,
+                "effective_from": p.effective_from.isoformat(),
+            },
             "at": at.isoformat(),
             "provisional": any(c["provisional"] for c in clocks),
             "clocks": clocks,
         }
+        if candidate is not None:
+            answer["draft"] = {
+                "id": candidate.id,
+                "version": candidate.version,
+                "published": candidate.published_at is not None,
+                # False: a more specific policy wins for these case facts, or it does not match.
+                "selected": selected,
+            }
+        return answer
 
 
 def set_agreement(

@@ -14,7 +14,7 @@ from kefu.domain.errors import invalid
 from kefu.domain.types import Actor, CaseKind, Category, Channel, Priority
 from kefu.services import calendars as calendar_svc
 from kefu.services import deadlines as deadline_svc
-from kefu.services import sla_admin
+from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
@@ -61,6 +61,36 @@ class ReviewIn(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
+class PolicyMatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str | None = Field(None, max_length=20)
+    category: str | None = Field(None, max_length=30)
+    priority: str | None = Field(None, max_length=10)
+    channel: str | None = Field(None, max_length=10)
+    seller: str | None = Field(None, max_length=64)
+
+
+class PolicyDraftIn(BaseModel):
+    """A new version of a policy; clocks as GET /policies shows them (optional keys default)."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy_id: str = Field(max_length=60)
+    match: PolicyMatchIn | None = None  # None: matches every case
+    clocks: list[dict[str, Any]] = Field(max_length=30)
+    effective_from: datetime
+    note: str = Field("", max_length=500)
+
+
+def _aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise invalid(
+            name,
+            "naive_datetime",
+            "时间须带时区，如 2025-10-01T10:00+08:00",
+            f"{name} needs an offset",
+        )
+
+
 @router.get("/preview")
 def preview(
     request: Request,
@@ -71,12 +101,19 @@ def preview(
     channel: Channel | None = None,
     seller: Annotated[str | None, Query(max_length=64)] = None,
     at: datetime | None = None,
+    policy_id: Annotated[str | None, Query(max_length=60)] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    """Due times, policy id + version and calendar facts for a case filed at ``at``."""
+    """Due times, policy id + version and calendar facts for a case filed at ``at``;
+    with ``policy_id`` + ``version``, as if that stored (draft) version were in force."""
     app = _app(request)
-    if at is not None and at.tzinfo is None:
+    _aware("at", at)
+    if (policy_id is None) != (version is None):
         raise invalid(
-            "at", "naive_datetime", "时间须带时区，如 2025-10-01T10:00+08:00", "at needs an offset"
+            "version" if version is None else "policy_id",
+            "draft_needs_both",
+            "预览草稿须同时提供 policy_id 和 version",
+            "previewing a draft needs both policy_id and version",
         )
     return sla_admin.preview(
         app.reader(),
@@ -86,7 +123,49 @@ def preview(
         priority=priority,
         channel=channel,
         seller=seller,
-        at=at or app.clock.now(),
+        at=at,
+        now=app.clock.now(),
+        draft=(policy_id, version) if policy_id is not None and version is not None else None,
+    )
+
+
+@router.get("/policies")
+def list_policies(
+    request: Request,
+    actor: ActorDep,
+    policy_id: Annotated[str | None, Query(max_length=60)] = None,
+) -> dict[str, Any]:
+    """Every policy and its versions: code defaults, drafts, published (in force, scheduled)."""
+    app = _app(request)
+    items = sla_policies.list_policies(
+        app.reader(), actor=actor, policy_id=policy_id, now=app.clock.now()
+    )
+    return {"items": items}
+
+
+@router.post("/policies", status_code=201)
+def create_policy_draft(body: PolicyDraftIn, request: Request, actor: ActorDep) -> dict[str, Any]:
+    """Admin: record a draft version (law floors and the 7-day notice checked)."""
+    app = _app(request)
+    _aware("effective_from", body.effective_from)
+    data = sla_policies.DraftIn(
+        policy_id=body.policy_id,
+        clocks=body.clocks,
+        effective_from=body.effective_from,
+        match=body.match.model_dump() if body.match else {},
+        note=body.note,
+    )
+    return sla_policies.create_draft(app.uow(), actor=actor, data=data, now=app.clock.now())
+
+
+@router.post("/policies/{policy_id}/versions/{version}/publish")
+def publish_policy(
+    policy_id: str, version: int, request: Request, actor: ActorDep
+) -> dict[str, Any]:
+    """Admin: publish a draft now; cases opened from its effective_from on get it."""
+    app = _app(request)
+    return sla_policies.publish(
+        app.uow(), actor=actor, policy_id=policy_id, version=version, now=app.clock.now()
     )
 
 
