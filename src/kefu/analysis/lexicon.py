@@ -10,6 +10,8 @@ from pathlib import Path
 
 import ahocorasick
 
+from .tokenize import fold_full_width
+
 # Third-party entries carry no weight column: every kept entry is abusive on its own.
 DEFAULT_WEIGHT = 1.0
 # Score (sum of weights of non-overlapping hits) at which a text counts as abusive.
@@ -79,6 +81,15 @@ def _fold_char(ch: str) -> str:
 
 
 def _fold(text: str) -> str:
+    """Per character: NFKC then lowercase where that stays one character (offsets aligned)."""
+    # Fast path, same result: full-width forms fold one-to-one; in an NFKC-normalised string
+    # every character is its own NFKC form; and a whole-string lower() that keeps the length
+    # lowered each character alone, except a final sigma (Σ → ς in context, σ alone).
+    folded = fold_full_width(text)
+    if unicodedata.is_normalized("NFKC", folded) and "Σ" not in folded:
+        lowered = folded.lower()
+        if len(lowered) == len(folded):
+            return lowered
     return "".join(_fold_char(ch) for ch in text)
 
 

@@ -102,3 +102,18 @@ def test_model_probabilities_sum_to_one() -> None:
     probs = get_model().predict_proba("随便说点什么")
     assert abs(sum(p for _, p in probs) - 1.0) < 1e-9
     assert {c for c, _ in probs} == set(Category)
+
+
+def test_vectorised_probabilities_equal_the_reference_loop() -> None:
+    corpus = Path(__file__).resolve().parents[3] / "src/kefu/demo_data/complaints.txt"
+    texts = [json.loads(line)["text"] for line in TRAINING.read_text(encoding="utf-8").splitlines()]
+    texts += corpus.read_text(encoding="utf-8").splitlines()[:1500]
+    texts += ["", "，。！", "abc 123", "好"]
+    model = get_model()
+    worst = 0.0
+    for text in texts:
+        new = model.predict_proba(text)
+        old = model.predict_proba_reference(text)
+        assert [c for c, _ in new] == [c for c, _ in old]
+        worst = max(worst, *(abs(p - q) for (_, p), (_, q) in zip(new, old, strict=True)))
+    assert worst < 1e-9

