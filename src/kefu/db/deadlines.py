@@ -15,13 +15,14 @@ from sqlalchemy.engine import RowMapping
 from kefu.db.calendars import CalendarRepo
 from kefu.db.cases import row_to_case
 from kefu.db.deadline_sweep import SweepQueries
+from kefu.db.driver import RowInsert
 from kefu.db.schema import cases, outbox, timeline
 from kefu.db.schema_deadlines import (
     case_clocks,
     case_suspensions,
 )
 from kefu.db.sla_policies import PolicyRepo
-from kefu.db.sweep_inserts import BulkInsert, RenderedInsert
+from kefu.db.sweep_inserts import RenderedInsert
 from kefu.db.types import NO_DEADLINE, UTCDateTime
 from kefu.domain.calendar import DayEnd, Window
 from kefu.domain.case import Case
@@ -249,11 +250,11 @@ _EARLIEST_DUE = (
 )
 
 
-_APPEND_TIMELINE = BulkInsert(
+_APPEND_TIMELINE = RowInsert(
     timeline,
     ("case_id", "kind", "actor_id", "actor_role", "visibility", "body", "data", "created_at"),
 )
-_ADD_OUTBOX = BulkInsert(
+_ADD_OUTBOX = RowInsert(
     outbox, ("topic", "case_id", "payload", "created_at", "available_at", "attempts")
 )
 CLOCK_COLUMNS = (
@@ -409,11 +410,11 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
 
     def append_timeline(self, rows: Sequence[dict[str, Any]]) -> None:
         """Timeline rows (sweep_light.timeline_row) in one executemany."""
-        _APPEND_TIMELINE(self.conn, rows)
+        _APPEND_TIMELINE.many(self.conn, rows)
 
     def add_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
         """Outbox rows (sweep_light.notice) in one executemany."""
-        _ADD_OUTBOX(self.conn, rows)
+        _ADD_OUTBOX.many(self.conn, rows)
 
     def append_rendered_timeline(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Pre-rendered timeline rows (sweep_rows.timeline_tuple), one executemany."""

@@ -11,6 +11,7 @@ the connection's current transaction (and savepoint). Other dialects use the ord
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
@@ -127,9 +128,22 @@ class RowInsert:
         if conn.dialect.name != "sqlite" or any(r.keys() != self._keys for r in rows):
             conn.execute(self._plain.stmt, [dict(r) for r in rows])
             return
-        sql = ""
+        sql, names, defaults, procs = self._plain._for(conn.dialect)
+        # A batch's rows usually share their instants (the sweep's `now`): convert each once.
+        seen: dict[tuple[int, Any], Any] = {}
         params = []
         for row in rows:
-            sql, values = self._plain._driver_params(conn.dialect, row)
+            values = [row[n] if n in row else defaults[n] for n in names]
+            for i, proc in procs:
+                value = values[i]
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    done = seen.get((i, value))
+                    if done is None:
+                        done = seen[(i, value)] = proc(value)
+                    values[i] = done
+                else:
+                    values[i] = proc(value)
             params.append(values)
         conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]

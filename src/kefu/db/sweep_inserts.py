@@ -1,4 +1,4 @@
-"""The sweep's bulk inserts: one driver-level executemany per table and batch."""
+"""The sweep's bulk inserts of pre-rendered rows: one driver-level executemany per table."""
 
 from __future__ import annotations
 
@@ -7,62 +7,8 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection, Dialect
-
-
-class BulkInsert:
-    """One table's executemany for the sweep's rows (dicts with the same keys).
-
-    SQLite: the INSERT is compiled once per dialect and the rows go to the driver's executemany
-    as tuples, each value through its column type's own bind processor (so stored bytes are
-    what `conn.execute(insert(table), rows)` writes); a datetime repeated across the rows (the
-    batch's `now`) is converted once. That skips SQLAlchemy's per-row parameter handling,
-    ~12 µs per row and table. Other dialects, or rows with other keys: the plain statement.
-    """
-
-    def __init__(self, table: Table, columns: tuple[str, ...]) -> None:
-        self.table = table
-        self.columns = columns
-        self.keys = frozenset(columns)
-        self.stmt = insert(table)
-        self._compiled: WeakKeyDictionary[Dialect, tuple[str, list[Any]]] = WeakKeyDictionary()
-
-    def _for(self, dialect: Dialect) -> tuple[str, list[tuple[int, Any]]]:
-        found = self._compiled.get(dialect)
-        if found is None:
-            compiled = self.stmt.compile(dialect=dialect, column_keys=list(self.columns))
-            assert compiled.positiontup == list(self.columns), compiled.positiontup
-            procs = [self.table.c[k].type._cached_bind_processor(dialect) for k in self.columns]
-            active = [(i, proc) for i, proc in enumerate(procs) if proc is not None]
-            found = self._compiled[dialect] = (str(compiled), active)
-        return found
-
-    def __call__(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        if conn.dialect.name != "sqlite" or rows[0].keys() != self.keys:
-            conn.execute(self.stmt, list(rows))
-            return
-        sql, active = self._for(conn.dialect)
-        seen: dict[tuple[int, datetime], Any] = {}
-        params: list[tuple[Any, ...]] = []
-        columns = self.columns
-        for row in rows:
-            values = [row[k] for k in columns]
-            for i, proc in active:
-                value = values[i]
-                if value is None:
-                    continue
-                if isinstance(value, datetime):
-                    done = seen.get((i, value))
-                    if done is None:
-                        done = seen[(i, value)] = proc(value)
-                    values[i] = done
-                else:
-                    values[i] = proc(value)
-            params.append(tuple(values))
-        conn.exec_driver_sql(sql, params)
 
 
 class RenderedInsert:
@@ -104,10 +50,10 @@ class RenderedInsert:
             return
         sql, active = self._for(conn.dialect)
         if not active:
-            conn.exec_driver_sql(sql, list(rows))
+            _executemany(conn, sql, list(rows))
             return
         if len(rows) < 16:  # a filing's few clocks: row by row costs less than transposing
-            conn.exec_driver_sql(sql, [_processed(row, active) for row in rows])
+            _executemany(conn, sql, [_processed(row, active) for row in rows])
             return
         columns = list(zip(*rows, strict=True))  # column-wise: the processors run per column
         for i, proc in active:
@@ -118,6 +64,15 @@ class RenderedInsert:
             else:
                 columns[i] = tuple(None if v is None else proc(v) for v in column)
         params = list(zip(*columns, strict=True))
+        _executemany(conn, sql, params)
+
+
+def _executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    # SQLite: straight to sqlite3 (SQLAlchemy's execution layer costs more than a filing's
+    # three clock rows); PostgreSQL through exec_driver_sql, which adapts the parameters.
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
+    else:
         conn.exec_driver_sql(sql, params)
 
 
