@@ -368,3 +368,34 @@ def test_a_published_row_is_never_published_again_even_if_written_around(
         assert not uow.deadlines.policies.publish("complaint", 2, 999, START + timedelta(days=1))
         stamp = uow.deadlines.policies.stamp()
     assert stamp[0] == 1
+
+
+def test_publications_of_one_policy_wait_for_each_other(app: App, world: dict[str, Actor]) -> None:
+    """Two admins publishing at once cannot both pass the "after the last published version"
+    check: the second waits for the first's transaction (SQLite: the write lock)."""
+    import threading
+    import time
+
+    version = draft(app, world["admin"])["version"]
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def publisher() -> None:
+        try:
+            publish(app, world["admin"], version)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+
+    holder = app.uow()
+    with holder as uow:
+        # Hold what a concurrent publication of "complaint" holds.
+        uow.deadlines.policies.lock_policy("complaint")
+        thread = threading.Thread(target=publisher, daemon=True)
+        thread.start()
+        time.sleep(0.5)
+        assert not done.is_set()
+    thread.join(30)
+    assert done.is_set()
+    assert errors == []

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from kefu.db.schema_deadlines import sla_policy_versions as spv
@@ -133,6 +133,16 @@ class PolicyRepo:
             .returning(spv.c.id)
         )
         return int(result.scalar_one())
+
+    def lock_policy(self, policy_id: str) -> None:
+        """Serialise publications of one policy until the transaction ends. PostgreSQL: an
+        advisory lock on the id (two admins publishing at once would both pass the "after the
+        last published version" check); SQLite's write transaction already excludes them."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"sla_policy:{policy_id}"},
+            )
 
     def publish(self, policy_id: str, version: int, by: int, now: datetime) -> bool:
         """Draft -> published, once; False if it was not a draft (any more)."""

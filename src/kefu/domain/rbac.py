@@ -32,6 +32,7 @@ class Permission(StrEnum):
     VIEW_CALENDARS = "view_calendars"
     MANAGE_CALENDARS = "manage_calendars"  # calendar overrides (extra holidays, working days)
     MANAGE_AGREEMENTS = "manage_agreements"  # record a seller's service agreement (seed 002)
+    MANAGE_SLA_POLICIES = "manage_sla_policies"  # draft and publish SLA policy versions
     PAUSE_CLOCKS = "pause_clocks"  # waiting on the buyer, lab testing …
     REQUEST_REVIEW = "request_review"  # human review of an automatic decision (PIPL 24)
     VIEW_SCREENING = "view_screening"  # the verdict, rule trail and classifier evidence
@@ -65,6 +66,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_CALENDARS: frozenset({A, T, SV, AD, SYS}),
     Permission.MANAGE_CALENDARS: frozenset({AD, SYS}),
     Permission.MANAGE_AGREEMENTS: frozenset({AD, SYS}),
+    Permission.MANAGE_SLA_POLICIES: frozenset({AD, SYS}),
     Permission.PAUSE_CLOCKS: frozenset({A, T, SV, AD, SYS}),
     Permission.REQUEST_REVIEW: frozenset({B}),
     Permission.VIEW_SCREENING: frozenset({A, T, SV, AD, SYS}),

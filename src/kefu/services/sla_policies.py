@@ -23,7 +23,7 @@ from kefu.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("kefu.sla_policies")
 # Admin-only, like seller agreements (the other SLA terms an admin records).
-MANAGE = Permission.MANAGE_AGREEMENTS
+MANAGE = Permission.MANAGE_SLA_POLICIES
 VIEW = Permission.PREVIEW_SLA
 _DEFAULTS: dict[str, list[SlaPolicy]] = {}
 for _p in DEFAULT_POLICIES:
@@ -140,6 +140,7 @@ def publish(
     rbac.require(actor, MANAGE)
     with uow:
         repo = uow.deadlines.policies
+        repo.lock_policy(policy_id)
         found = repo.get(policy_id, version)
         if found is None:
             raise NotFound("SLA 策略版本 SLA policy version", f"{policy_id} v{version}")
