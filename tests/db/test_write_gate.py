@@ -205,3 +205,25 @@ def test_a_writer_in_another_process_waits_for_the_file_lock(
     out, _ = child.communicate(timeout=30)
     assert out.strip() == "saved"
     assert "from-child" in _codes(sqlite_app)
+
+
+def test_a_grouped_unit_of_work_inside_another_neither_commits_nor_waits(
+    sqlite_app: App,
+) -> None:
+    gate = gate_for(sqlite_app.engine)
+    assert gate is not None
+    queued = _Member(sqlite_app.uow(group=True), _add_team("queued"))
+    with sqlite_app.uow(group=True) as outer:
+        outer.people.ensure_team("outer", "o")
+        queued.start()
+        queued.hold.set()
+        _wait_until(lambda: gate.someone_waiting)
+        with sqlite_app.uow(group=True) as inner:
+            inner.people.ensure_team("inner", "i")
+            inner.commit()
+        assert gate.group is not None  # still the outer's open group
+        assert "inner" not in _codes(sqlite_app)
+        outer.commit()
+    queued.join(10)
+    assert queued.error is None
+    assert {"outer", "inner", "queued"} <= _codes(sqlite_app)

@@ -98,6 +98,7 @@ class WriteGate:
         self.lock = threading.RLock()
         self._count_guard = threading.Lock()
         self._waiting = 0
+        self._depth = 0  # how many times the owning thread holds the lock (it is re-entrant)
         self.group: Group | None = None
         # Read by /metrics: how many COMMITs groups took, and how many intents they carried.
         self.groups_committed = 0
@@ -109,8 +110,10 @@ class WriteGate:
         self.lock.acquire()
         with self._count_guard:
             self._waiting -= 1
+        self._depth += 1
 
     def release(self) -> None:
+        self._depth -= 1
         self.lock.release()
 
     @property
@@ -143,6 +146,11 @@ class WriteGate:
                 raise
         self.group.members += 1
         return self.group
+
+    @property
+    def nested(self) -> bool:
+        """The owning thread holds the lock more than once: a unit of work inside another."""
+        return self._depth > 1
 
     def should_hold_open(self, group: Group) -> bool:
         """Leave the group open for the writer queued behind (call with the lock held)."""

@@ -21,6 +21,9 @@ from kefu.domain.case import Case
 from kefu.services.notifications import outbox_rows_for
 
 
+GROUP_COMMIT_WAIT_S = 120.0
+
+
 class UnitOfWork:
     """Use as `with uow:`; call commit() to keep the work, anything else rolls it back.
 
@@ -122,9 +125,17 @@ class UnitOfWork:
                 self._writing = False
                 gate.release()
             return
+        if gate.nested:
+            # Inside another unit of work of this thread: the outer one commits or holds the
+            # group open; waiting here for that COMMIT would wait for ourselves.
+            gate.release()
+            return
         if gate.should_hold_open(group):
             gate.release()
-            group.done.wait()
+            if not group.done.wait(GROUP_COMMIT_WAIT_S):
+                # Never seen: a group commits within milliseconds. Better an error the caller
+                # can retry (an Idempotency-Key replays the case if it was saved) than a hang.
+                raise GroupCommitFailed("no group COMMIT within the time limit; retry")
             error = group.error
         else:
             try:
