@@ -20,7 +20,6 @@ from kefu.db.write_gate import Group, GroupCommitFailed, IntentSavepoint, gate_f
 from kefu.domain.case import Case
 from kefu.services.notifications import outbox_rows_for
 
-
 GROUP_COMMIT_WAIT_S = 120.0
 
 
