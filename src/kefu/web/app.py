@@ -123,6 +123,9 @@ def create_app(app: App) -> FastAPI:
         version=__version__,
         description="售后与投诉处理 · after-sales and complaint handling",
         default_response_class=FastJSONResponse,
+        # kefu observes itself through structlog and Prometheus (/metrics); FastAPI's native
+        # OpenTelemetry hooks would only ask, on every request, whether a provider is set.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     api.state.kefu = app
     api.state.token_cache = TokenCache()
