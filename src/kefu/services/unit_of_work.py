@@ -1,4 +1,4 @@
-"""UnitOfWork: one connection and transaction per intent; saving a case writes timeline + outbox."""
+"""UnitOfWork: a transaction per intent, or its savepoint in a group COMMIT; timeline + outbox."""
 
 from __future__ import annotations
 
