@@ -2,133 +2,29 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
 
-from kefu.domain.errors import FieldError, GuardFailed, InvalidTransition
+from kefu.domain.errors import GuardFailed, InvalidTransition
 from kefu.domain.types import Actor, CaseKind, Role
+from kefu.domain.workflow_guards import FIELD_PARAMS as FIELD_PARAMS
+from kefu.domain.workflow_guards import TEXT_PARAM as TEXT_PARAM
+from kefu.domain.workflow_guards import Guard as Guard
+from kefu.domain.workflow_guards import GuardInput as GuardInput
+from kefu.domain.workflow_guards import SuspendReason as SuspendReason
+from kefu.domain.workflow_guards import (
+    all_of,
+    needs_text,
+    return_shipment_given,
+    suspend_reason_given,
+    within_reopen_window,
+)
+from kefu.domain.workflow_guards import text_param as text_param
 from kefu.domain.workflow_states import ACTION_ZH as ACTION_ZH  # the names, re-exported
 from kefu.domain.workflow_states import CLOSED_STATUSES as CLOSED_STATUSES
 from kefu.domain.workflow_states import STATUS_ZH as STATUS_ZH
 from kefu.domain.workflow_states import Action as Action
 from kefu.domain.workflow_states import Status as Status
-
-# The one free-text parameter an action takes; forms show a single text box for it.
-TEXT_PARAM: dict[Action, str] = {
-    Action.REJECT: "reason",
-    Action.REOPEN: "reason",
-    Action.DISPUTE_RESULT: "reason",
-    Action.SUSPEND: "reason",
-    Action.SELLER_RESPOND: "body",
-    Action.REPLY: "body",
-    Action.DECIDE: "decision",
-}
-
-
-# Actions that take named fields rather than one text (forms and the API need one input each).
-FIELD_PARAMS: dict[Action, tuple[str, ...]] = {
-    Action.SHIP_RETURN: ("carrier", "tracking_no"),
-}
-
-
-def text_param(action: Action) -> str:
-    """The parameter name a free-text answer to this action goes into."""
-    return TEXT_PARAM.get(action, "reason")
-
-
-class SuspendReason(StrEnum):
-    SELF_SETTLEMENT = "self_settlement"  # 双方自行和解
-    COURT_OR_POLICE = "court_or_police"  # 诉讼、仲裁或报警
-
-
-@dataclass(frozen=True)
-class GuardInput:
-    """What a guard may look at: the case facts, the parameters of the action and the time."""
-
-    status: Status
-    params: Mapping[str, object]
-    now: datetime
-    ended_at: datetime | None
-    reopen_window: timedelta
-
-
-Guard = Callable[[GuardInput], list[FieldError]]
-
-
-def _needs_text(name: str, zh: str, en: str) -> Guard:
-    def guard(g: GuardInput) -> list[FieldError]:
-        value = g.params.get(name)
-        if isinstance(value, str) and value.strip():
-            return []
-        return [FieldError(name, "required", f"必须填写{zh}", f"{en} is required")]
-
-    return guard
-
-
-def _suspend_reason(g: GuardInput) -> list[FieldError]:
-    if g.params.get("reason") in {r.value for r in SuspendReason}:
-        return []
-    return [
-        FieldError(
-            "reason",
-            "invalid_choice",
-            "中止原因必须是 self_settlement（自行和解）或 court_or_police（诉讼/报警）",
-            "reason must be self_settlement or court_or_police",
-        )
-    ]
-
-
-def _within_reopen_window(g: GuardInput) -> list[FieldError]:
-    if g.ended_at is not None and g.now - g.ended_at <= g.reopen_window:
-        return []
-    days = g.reopen_window.days
-    return [
-        FieldError(
-            "ended_at",
-            "reopen_window_passed",
-            f"已超过可重新打开的期限（结案后 {days} 天内）",
-            f"the reopen window ({days} days after the case ended) has passed",
-        )
-    ]
-
-
-_TRACKING = re.compile(r"^[A-Za-z0-9-]{6,40}$")
-
-
-def _return_shipment(g: GuardInput) -> list[FieldError]:
-    """ship_return: the carrier and the waybill number the seller can track the return by."""
-    problems: list[FieldError] = []
-    carrier = g.params.get("carrier")
-    if not (isinstance(carrier, str) and 0 < len(carrier.strip()) <= 40):
-        problems.append(
-            FieldError(
-                "carrier",
-                "required",
-                "必须填写退货快递公司（不超过 40 字）",
-                "the return carrier is required (at most 40 characters)",
-            )
-        )
-    tracking = g.params.get("tracking_no")
-    if not (isinstance(tracking, str) and _TRACKING.match(tracking.strip())):
-        problems.append(
-            FieldError(
-                "tracking_no",
-                "invalid_tracking_no",
-                "退货快递单号必填，6–40 位字母、数字或连字符",
-                "the return waybill number is required: 6-40 letters, digits or hyphens",
-            )
-        )
-    return problems
-
-
-def _all(*guards: Guard) -> Guard:
-    def guard(g: GuardInput) -> list[FieldError]:
-        return [e for each in guards for e in each(g)]
-
-    return guard
 
 
 @dataclass(frozen=True)
@@ -191,7 +87,7 @@ COMPLAINT_TRANSITIONS: list[Transition] = [
         _AC.REJECT,
         _ST.REJECTED,
         STAFF,
-        _needs_text("reason", "不予受理的理由", "a rejection reason"),
+        needs_text("reason", "不予受理的理由", "a rejection reason"),
     ),
     _t(_ST.ACCEPTED, _AC.FORWARD_TO_SELLER, _ST.AWAITING_SELLER, STAFF),
     _t(
@@ -199,7 +95,7 @@ COMPLAINT_TRANSITIONS: list[Transition] = [
         _AC.SELLER_RESPOND,
         _ST.NEGOTIATING,
         {S},
-        _needs_text("body", "答复内容", "a response"),
+        needs_text("body", "答复内容", "a response"),
     ),
     _t(_ST.NEGOTIATING, _AC.AGREE, _ST.AGREED, {B}),
     _t(_ST.AWAITING_SELLER, _AC.REQUEST_INTERVENTION, _ST.PLATFORM_INTERVENTION, {B, SYS}),
@@ -216,7 +112,7 @@ COMPLAINT_TRANSITIONS: list[Transition] = [
         _AC.DECIDE,
         _ST.DECIDED,
         HANDLERS,
-        _needs_text("decision", "判定结果及依据", "the decision and its grounds"),
+        needs_text("decision", "判定结果及依据", "the decision and its grounds"),
     ),
     _t(_ST.AGREED, _AC.EXECUTE, _ST.EXECUTING, {S} | STAFF),
     _t(_ST.DECIDED, _AC.EXECUTE, _ST.EXECUTING, {S} | STAFF),
@@ -227,7 +123,7 @@ COMPLAINT_TRANSITIONS: list[Transition] = [
         _AC.DISPUTE_RESULT,
         _ST.PLATFORM_INTERVENTION,
         {B},
-        _needs_text("reason", "异议理由", "a reason"),
+        needs_text("reason", "异议理由", "a reason"),
     ),
     _t(_ST.RESOLVED, _AC.CLOSE, _ST.CLOSED, STAFF),
     _t(_ST.REJECTED, _AC.CLOSE, _ST.CLOSED, STAFF),
@@ -236,25 +132,25 @@ COMPLAINT_TRANSITIONS: list[Transition] = [
         _AC.REOPEN,
         _ST.PLATFORM_INTERVENTION,
         {B} | HANDLERS,
-        _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason")),
+        all_of(within_reopen_window, needs_text("reason", "重新打开的理由", "a reason")),
     ),
     _t(
         _ST.CLOSED,
         _AC.REOPEN,
         _ST.PLATFORM_INTERVENTION,
         {B} | HANDLERS,
-        _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason")),
+        all_of(within_reopen_window, needs_text("reason", "重新打开的理由", "a reason")),
     ),
     _t(
         _ST.REJECTED,
         _AC.REOPEN,
         _ST.SCREENING,
         {B} | HANDLERS,
-        _all(_within_reopen_window, _needs_text("reason", "申诉理由", "a reason")),
+        all_of(within_reopen_window, needs_text("reason", "申诉理由", "a reason")),
     ),
     _t(_ST.SUSPENDED, _AC.RESUME, None, STAFF),
     *[
-        _t(s, _AC.SUSPEND, _ST.SUSPENDED, STAFF, _suspend_reason)
+        _t(s, _AC.SUSPEND, _ST.SUSPENDED, STAFF, suspend_reason_given)
         for s in _ACTIVE_COMPLAINT
         if s not in (_ST.SUBMITTED, _ST.SCREENING)
     ],
@@ -266,27 +162,27 @@ _ACTIVE_FEEDBACK = [_ST.SUBMITTED, _ST.TRIAGED, _ST.IN_PROGRESS]
 FEEDBACK_TRANSITIONS: list[Transition] = [
     _t(_ST.SUBMITTED, _AC.TRIAGE, _ST.TRIAGED, STAFF),
     _t(_ST.TRIAGED, _AC.START_WORK, _ST.IN_PROGRESS, HANDLERS),
-    _t(_ST.TRIAGED, _AC.REPLY, _ST.REPLIED, HANDLERS, _needs_text("body", "答复内容", "a reply")),
+    _t(_ST.TRIAGED, _AC.REPLY, _ST.REPLIED, HANDLERS, needs_text("body", "答复内容", "a reply")),
     _t(
         _ST.IN_PROGRESS,
         _AC.REPLY,
         _ST.REPLIED,
         HANDLERS,
-        _needs_text("body", "答复内容", "a reply"),
+        needs_text("body", "答复内容", "a reply"),
     ),
     _t(
         _ST.SUBMITTED,
         _AC.REJECT,
         _ST.REJECTED,
         STAFF,
-        _needs_text("reason", "无效反馈的理由", "why the feedback is invalid"),
+        needs_text("reason", "无效反馈的理由", "why the feedback is invalid"),
     ),
     _t(
         _ST.TRIAGED,
         _AC.REJECT,
         _ST.REJECTED,
         STAFF,
-        _needs_text("reason", "无效反馈的理由", "why the feedback is invalid"),
+        needs_text("reason", "无效反馈的理由", "why the feedback is invalid"),
     ),
     _t(_ST.REPLIED, _AC.CLOSE, _ST.CLOSED, {B} | STAFF),
     _t(_ST.REJECTED, _AC.CLOSE, _ST.CLOSED, STAFF),
@@ -295,14 +191,14 @@ FEEDBACK_TRANSITIONS: list[Transition] = [
         _AC.REOPEN,
         _ST.IN_PROGRESS,
         {B} | HANDLERS,
-        _all(_within_reopen_window, _needs_text("reason", "重新打开的理由", "a reason")),
+        all_of(within_reopen_window, needs_text("reason", "重新打开的理由", "a reason")),
     ),
     _t(
         _ST.REPLIED,
         _AC.REOPEN,
         _ST.IN_PROGRESS,
         {B} | HANDLERS,
-        _needs_text("reason", "追问内容", "a follow-up"),
+        needs_text("reason", "追问内容", "a follow-up"),
     ),
     *[_t(s, _AC.WITHDRAW, _ST.CLOSED, {B}) for s in _ACTIVE_FEEDBACK],
 ]
@@ -333,7 +229,7 @@ AFTERSALES_TRANSITIONS: list[Transition] = [
         _AC.SHIP_RETURN,
         _ST.AWAITING_RETURN_RECEIPT,
         {B},
-        _return_shipment,
+        return_shipment_given,
     ),
     # Buyer did not ship in time: closed by the system only (never by the seller, rule 30).
     _t(_ST.AWAITING_RETURN_SHIPMENT, _AC.CLOSE_REQUEST, _ST.CLOSED, {SYS}),
@@ -344,7 +240,7 @@ AFTERSALES_TRANSITIONS: list[Transition] = [
     # Receipt confirmed (or, seller silent, by the system): the refund is executed.
     _t(_ST.AWAITING_RETURN_RECEIPT, _AC.CONFIRM_RECEIPT, _ST.EXECUTING, {S} | STAFF),
     *[
-        _t(s, _AC.SUSPEND, _ST.SUSPENDED, STAFF, _suspend_reason)
+        _t(s, _AC.SUSPEND, _ST.SUSPENDED, STAFF, suspend_reason_given)
         for s in _ACTIVE_AFTERSALES
         if s not in (_ST.SUBMITTED, _ST.SCREENING)
     ],
