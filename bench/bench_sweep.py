@@ -42,7 +42,8 @@ from pathlib import Path
 
 from kefu.bootstrap import upgrade_database
 from kefu.config import Settings
-from kefu.db.deadlines import DeadlineRepo, spec_to_json
+from kefu.db.clock_rows import spec_to_json
+from kefu.db.deadlines import DeadlineRepo
 from kefu.db.engine import make_engine
 from kefu.domain.sla_clock import ClockName
 from kefu.domain.sla_defaults import DEFAULT_POLICIES

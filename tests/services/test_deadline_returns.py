@@ -11,7 +11,7 @@ import pytest
 
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App
-from kefu.db.deadlines import ClockRow
+from kefu.db.clock_rows import ClockRow
 from kefu.domain.errors import GuardFailed, InvalidTransition
 from kefu.domain.sla_clock import ClockName, ClockStatus
 from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Category

@@ -12,8 +12,8 @@ from sqlalchemy import event, insert, select
 
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App
+from kefu.db.clock_rows import CLOCK_COLUMNS, ClockRow, clock_to_row
 from kefu.db.deadline_sweep import CaseFacts
-from kefu.db.deadlines import CLOCK_COLUMNS, ClockRow, clock_to_row
 from kefu.db.records import timeline_row
 from kefu.db.schema import outbox as outbox_table
 from kefu.db.schema import timeline as timeline_table

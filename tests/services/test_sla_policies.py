@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App, build_app
-from kefu.db.deadlines import ClockRow
+from kefu.db.clock_rows import ClockRow
 from kefu.db.schema_deadlines import sla_policy_versions
 from kefu.domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from kefu.domain.sla_clock import ClockName

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
-from sqlalchemy.engine import RowMapping
 
 from kefu.db.calendars import CalendarRepo
 from kefu.db.cases import row_to_case
+from kefu.db.clock_rows import (
+    CLOCK_COLUMNS,
+    MUTABLE_COLUMNS,
+    ClockRow,
+    clock_values,
+    mutable_values,
+    row_to_clock,
+)
 from kefu.db.deadline_sweep import SweepQueries
 from kefu.db.driver import RowInsert
 from kefu.db.schema import cases, outbox, timeline
@@ -24,176 +29,10 @@ from kefu.db.schema_deadlines import (
 from kefu.db.sla_policies import PolicyRepo
 from kefu.db.sweep_inserts import RenderedInsert
 from kefu.db.types import NO_DEADLINE, UTCDateTime
-from kefu.domain.calendar import DayEnd, Window
 from kefu.domain.case import Case
 from kefu.domain.sla_clock import (
-    ClockAction,
-    ClockSpec,
-    ClockState,
     ClockStatus,
-    Measure,
-    Party,
-    PauseReason,
-    Span,
-    TimeoutOutcome,
 )
-
-
-def spec_to_json(spec: ClockSpec) -> dict[str, Any]:
-    return dict(_spec_json(spec))
-
-
-# A handful of specs exist per process (policies are data): build each one's JSON once.
-# Callers get a copy; clock_to_row hands the cached dict to the driver, which only reads it.
-@lru_cache(maxsize=512)
-def _spec_json(spec: ClockSpec) -> dict[str, Any]:
-    return {
-        "name": spec.name,
-        "party": spec.party.value,
-        "measure": spec.measure.value,
-        "amount": spec.amount,
-        "rule": spec.rule,
-        "warn_share": spec.warn_share,
-        "on_warning": [a.value for a in spec.on_warning],
-        "on_breach": [a.value for a in spec.on_breach],
-        "on_timeout": spec.on_timeout.value,
-        "window": [spec.window.start_minute, spec.window.end_minute],
-        "day_end": spec.day_end.value,
-        "roll_to_working_day": spec.roll_to_working_day,
-        "caps": [[c.measure.value, c.amount, c.rule] for c in spec.caps],
-    }
-
-
-def spec_from_json(d: dict[str, Any]) -> ClockSpec:
-    return ClockSpec(
-        name=d["name"],
-        party=Party(d["party"]),
-        measure=Measure(d["measure"]),
-        amount=int(d["amount"]),
-        rule=d.get("rule", ""),
-        warn_share=float(d.get("warn_share", 0.8)),
-        on_warning=tuple(ClockAction(a) for a in d.get("on_warning", ())),
-        on_breach=tuple(ClockAction(a) for a in d.get("on_breach", ())),
-        on_timeout=TimeoutOutcome(d.get("on_timeout", "none")),
-        window=Window(*d["window"]),
-        day_end=DayEnd(d.get("day_end", DayEnd.END_OF_DAY.value)),
-        roll_to_working_day=bool(d.get("roll_to_working_day", False)),
-        caps=tuple(Span(Measure(m), int(a), r) for m, a, r in d.get("caps", ())),
-    )
-
-
-@dataclass
-class ClockRow:
-    """A stored clock: its domain state plus what the table keeps around it."""
-
-    id: int | None
-    case_id: int
-    policy_id: str
-    policy_version: int
-    state: ClockState
-    warned_at: datetime | None = None
-    breached_at: datetime | None = None
-    met_at: datetime | None = None
-
-    @property
-    def name(self) -> str:
-        return self.state.spec.name
-
-    @property
-    def live(self) -> bool:
-        # A breached clock stays live until met or cancelled: the obligation is still open.
-        return self.state.status in (ClockStatus.RUNNING, ClockStatus.PAUSED, ClockStatus.BREACHED)
-
-
-def _mutable(c: ClockRow) -> dict[str, Any]:
-    s = c.state
-    return {
-        "state": s.status.value,
-        "due_at": s.due_at,
-        "warn_at": s.warn_at,
-        "paused_at": s.paused_at,
-        "pause_reason": s.pause_reason.value if s.pause_reason else None,
-        "paused_total_s": int(s.paused_total.total_seconds()),
-        "warned_at": c.warned_at,
-        "breached_at": c.breached_at,
-        "met_at": c.met_at,
-        "stopped_at": s.stopped_at,
-        "provisional": s.provisional,
-    }
-
-
-_SPEC_TEXT: dict[int, tuple[ClockSpec, str]] = {}
-
-
-def _spec_text(spec: ClockSpec) -> str:
-    """The spec column as the JSON type stores it (json.dumps of spec_to_json), made once per
-    spec object: keyed by identity (hashing a spec costs more than the lookup saves)."""
-    found = _SPEC_TEXT.get(id(spec))
-    if found is not None and found[0] is spec:
-        return found[1]
-    text = json.dumps(_spec_json(spec))
-    if len(_SPEC_TEXT) < 512:
-        _SPEC_TEXT[id(spec)] = (spec, text)  # holds the spec: its id stays its own
-    return text
-
-
-def clock_values(c: ClockRow) -> tuple[Any, ...]:
-    """clock_to_row(c) as a CLOCK_COLUMNS tuple, the JSON columns rendered (same stored text)."""
-    spec = c.state.spec
-    row = clock_to_row(c)
-    row["spec"] = _spec_text(spec)
-    row["facts"] = json.dumps(row["facts"])
-    return tuple(row[k] for k in CLOCK_COLUMNS)
-
-
-def clock_to_row(c: ClockRow) -> dict[str, Any]:
-    s = c.state
-    return {
-        "case_id": c.case_id,
-        "party": s.spec.party.value,
-        "clock": s.spec.name,
-        "policy_id": c.policy_id,
-        "policy_version": c.policy_version,
-        "rule": s.spec.rule[:200],
-        "spec": _spec_json(s.spec),
-        "budget_amount": s.spec.amount,
-        "budget_measure": s.spec.measure.value,
-        "warn_share": s.spec.warn_share,
-        "started_at": s.started_at,
-        "facts": list(s.facts),
-        # Stored beside the spec so the sweep decides warnings and breaches without parsing it.
-        "on_warning": ",".join(s.spec.on_warning),
-        "on_breach": ",".join(s.spec.on_breach),
-        "on_timeout": s.spec.on_timeout.value,
-        **_mutable(c),
-    }
-
-
-def _clock(r: RowMapping) -> ClockRow:
-    state = ClockState(
-        spec=spec_from_json(r["spec"]),
-        started_at=r["started_at"],
-        due_at=r["due_at"],
-        warn_at=r["warn_at"],
-        status=ClockStatus(r["state"]),
-        paused_at=r["paused_at"],
-        pause_reason=PauseReason(r["pause_reason"]) if r["pause_reason"] else None,
-        paused_total=timedelta(seconds=r["paused_total_s"]),
-        stopped_at=r["stopped_at"],
-        met_late=r["met_at"] is not None and r["breached_at"] is not None,
-        provisional=bool(r["provisional"]),
-        facts=tuple(r["facts"] or ()),
-    )
-    return ClockRow(
-        r["id"],
-        r["case_id"],
-        r["policy_id"],
-        r["policy_version"],
-        state,
-        r["warned_at"],
-        r["breached_at"],
-        r["met_at"],
-    )
 
 
 @dataclass(frozen=True)
@@ -209,27 +48,13 @@ class Suspension:
 
 _LIVE = (ClockStatus.RUNNING.value, ClockStatus.PAUSED.value, ClockStatus.BREACHED.value)
 _DUE = (ClockStatus.RUNNING.value, ClockStatus.BREACHED.value)
-# The columns _mutable writes; a clock's identity and spec never change after insert.
-_MUTABLE = (
-    "state",
-    "due_at",
-    "warn_at",
-    "paused_at",
-    "pause_reason",
-    "paused_total_s",
-    "warned_at",
-    "breached_at",
-    "met_at",
-    "stopped_at",
-    "provisional",
-)
 
 # Statements built once (see db/cases.py): per-call construction cost more than execution.
 _cc = case_clocks.c
 _SAVE_CLOCK = (
     update(case_clocks)
     .where(_cc.id == bindparam("b_id"))
-    .values({k: bindparam(k) for k in _MUTABLE})
+    .values({k: bindparam(k) for k in MUTABLE_COLUMNS})
 )
 _CASE_CLOCKS = select(case_clocks).where(_cc.case_id == bindparam("b_case")).order_by(_cc.id)
 _CASE_LIVE_CLOCKS = (
@@ -257,24 +82,6 @@ _APPEND_TIMELINE = RowInsert(
 _ADD_OUTBOX = RowInsert(
     outbox, ("topic", "case_id", "payload", "created_at", "available_at", "attempts")
 )
-CLOCK_COLUMNS = (
-    "case_id",
-    "party",
-    "clock",
-    "policy_id",
-    "policy_version",
-    "rule",
-    "spec",
-    "budget_amount",
-    "budget_measure",
-    "warn_share",
-    "started_at",
-    "facts",
-    "on_warning",
-    "on_breach",
-    "on_timeout",
-    *_MUTABLE,
-)
 _ADD_CLOCK_ROWS = RenderedInsert(case_clocks, CLOCK_COLUMNS)
 _APPEND_RENDERED_TIMELINE = RenderedInsert(timeline, _APPEND_TIMELINE.columns)
 _ADD_RENDERED_OUTBOX = RenderedInsert(outbox, _ADD_OUTBOX.columns)
@@ -297,15 +104,15 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
 
     def clocks_for_case(self, case_id: int, *, live_only: bool = False) -> list[ClockRow]:
         stmt = _CASE_LIVE_CLOCKS if live_only else _CASE_CLOCKS
-        return [_clock(r) for r in self.conn.execute(stmt, {"b_case": case_id}).mappings()]
+        return [row_to_clock(r) for r in self.conn.execute(stmt, {"b_case": case_id}).mappings()]
 
     def clocks_by_ids(self, ids: Sequence[int]) -> dict[int, ClockRow]:
         rows = self.conn.execute(_CLOCKS_BY_IDS, {"b_ids": list(ids)}).mappings()
-        return {int(r["id"]): _clock(r) for r in rows}
+        return {int(r["id"]): row_to_clock(r) for r in rows}
 
     def save_clocks(self, clocks: Iterable[ClockRow]) -> None:
         """Write the changing columns of existing clocks (one executemany)."""
-        rows = [{"b_id": c.id, **_mutable(c)} for c in clocks if c.id is not None]
+        rows = [{"b_id": c.id, **mutable_values(c)} for c in clocks if c.id is not None]
         if rows:
             self.conn.execute(_SAVE_CLOCK, rows)
 
@@ -314,7 +121,7 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
         if self.conn.dialect.name == "postgresql":
             # Several workers: each takes its own rows, nobody waits on another's.
             stmt = stmt.with_for_update(skip_locked=True)
-        return [_clock(r) for r in self.conn.execute(stmt).mappings()]
+        return [row_to_clock(r) for r in self.conn.execute(stmt).mappings()]
 
     def due_for_breach(self, now: datetime, limit: int) -> list[ClockRow]:
         """Whole clocks past due (the sweep itself claims DueClock rows: claim_due)."""
@@ -331,7 +138,7 @@ class DeadlineRepo(SweepQueries, CalendarRepo):
         # `provisional` bare (`provisional = 1` on SQLite): the partial index's own condition.
         cond = and_(c.provisional, c.state.in_(_LIVE))
         return [
-            _clock(r)
+            row_to_clock(r)
             for r in self.conn.execute(select(case_clocks).where(cond).limit(limit)).mappings()
         ]
 

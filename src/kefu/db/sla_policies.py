@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
 
+from kefu.db.clock_rows import spec_from_json, spec_to_json
 from kefu.db.schema_deadlines import sla_policy_versions as spv
 from kefu.db.types import UTCDateTime
 from kefu.domain.sla import PolicyMatch, SlaPolicy
@@ -48,8 +49,6 @@ class PolicyVersion:
 
 
 def _version(r: RowMapping) -> PolicyVersion:
-    from kefu.db.deadlines import spec_from_json  # deadlines.py hands out this repo
-
     def opt(kind: Any, value: str | None) -> Any:
         return kind(value) if value is not None else None
 
@@ -110,8 +109,6 @@ class PolicyRepo:
         return int(found or 0)
 
     def add_draft(self, policy: SlaPolicy, note: str, by: int, now: datetime) -> int:
-        from kefu.db.deadlines import spec_to_json
-
         m = policy.match
         result = self.conn.execute(
             insert(spv)

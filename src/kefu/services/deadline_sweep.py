@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 
-from kefu.db.deadlines import ClockRow
+from kefu.db.clock_rows import ClockRow
 from kefu.db.records import timeline_row
 from kefu.domain.case import Case
 from kefu.domain.clock_rules import CLOCK_RULES, OUTCOMES, outcome_action, raised

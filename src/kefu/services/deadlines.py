@@ -7,7 +7,7 @@ from datetime import datetime
 
 import structlog
 
-from kefu.db.deadlines import ClockRow
+from kefu.db.clock_rows import ClockRow
 from kefu.domain import rbac
 from kefu.domain.case import Case
 from kefu.domain.clock_rules import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 
-from kefu.db.deadlines import spec_to_json
+from kefu.db.clock_rows import spec_to_json
 from kefu.db.sla_policies import PolicyVersion
 from kefu.domain import rbac
 from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound

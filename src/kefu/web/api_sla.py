@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.bootstrap import App
-from kefu.db.deadlines import ClockRow
+from kefu.db.clock_rows import ClockRow
 from kefu.domain.errors import invalid
 from kefu.domain.types import Actor, CaseKind, Category, Channel, Priority
 from kefu.services import calendars as calendar_svc
