@@ -13,6 +13,8 @@
 - GET /ping: nothing at all.
 - `fastapi_app` (reference only, not the target baseline): the same insert as a FastAPI `def`
   endpoint with a Pydantic body model, i.e. what the framework costs before kefu does anything.
+- `fastapi_async_app` (reference only): the same as an `async def` endpoint calling sqlite3 on
+  the event loop, like the bare app: FastAPI's least cost for this request.
 
 Handlers are `async` and call sqlite3 directly on the event loop with one connection per worker
 process: no thread pool, no ORM, no validation, no auth. That is the bare limit, not a design.
@@ -210,4 +212,28 @@ def fastapi_insert(body: _Body) -> dict[str, int | None]:
 
 @fastapi_app.get("/ping")
 def fastapi_ping() -> str:
+    return "ok"
+
+
+fastapi_async_app = FastAPI()
+
+
+@fastapi_async_app.post("/insert", status_code=201)
+async def fastapi_async_insert(body: _Body) -> dict[str, int | None]:
+    cur = _db().execute(
+        f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            body.subject,
+            body.description,
+            body.order_no,
+            body.contact_phone,
+            time.strftime("%Y-%m-%d %H:%M:%S"),
+        ),
+    )
+    return {"id": cur.lastrowid}
+
+
+@fastapi_async_app.get("/ping")
+async def fastapi_async_ping() -> str:
     return "ok"

@@ -50,6 +50,7 @@ class IntakeRound:
     bare: LoadResult
     fastapi: LoadResult
     bare_fts: LoadResult
+    fastapi_async: LoadResult
 
     @property
     def ratio(self) -> float:
@@ -230,6 +231,7 @@ def run(
         running(start_kefu(var_dir, workers=workers)) as kefu,
         running(start_bare(db, workers=workers)) as bare,
         running(start_bare(db, workers=workers, app="fastapi_app")) as fapi,
+        running(start_bare(db, workers=workers, app="fastapi_async_app")) as fasync,
     ):
         for r in range(rounds):
             load = bodies(requests + WARMUP, pairs, seed_=r)
@@ -249,14 +251,21 @@ def run(
             f = run_load(fapi.port, bare_reqs[WARMUP:], concurrency=concurrency, total=requests)
             warm_t = run_load(bare.port, fts_reqs[:WARMUP], concurrency=concurrency, total=WARMUP)
             t = run_load(bare.port, fts_reqs[WARMUP:], concurrency=concurrency, total=requests)
+            warm_a = run_load(
+                fasync.port, bare_reqs[:WARMUP], concurrency=concurrency, total=WARMUP
+            )
+            a = run_load(fasync.port, bare_reqs[WARMUP:], concurrency=concurrency, total=requests)
             kefu_201 += warm.statuses.get(201, 0) + k.statuses.get(201, 0)
-            bare_201 += sum(x.statuses.get(201, 0) for x in (warm_b, b, warm_f, f, warm_t, t))
-            rounds_out.append(IntakeRound(k, b, f, t))
+            bare_201 += sum(
+                x.statuses.get(201, 0) for x in (warm_b, b, warm_f, f, warm_t, t, warm_a, a)
+            )
+            rounds_out.append(IntakeRound(k, b, f, t, a))
             if log:
                 print(f"  round {r + 1}: kefu {k.line()}")
                 print(f"           bare {b.line()}")
                 print(f"           fastapi-ref {f.line()}")
                 print(f"           bare+fts {t.line()}")
+                print(f"           fastapi-async-ref {a.line()}")
                 print(
                     f"           kefu/bare = {k.rps / b.rps:.1%}, "
                     f"kefu/bare+fts = {k.rps / t.rps:.1%}"
@@ -289,7 +298,8 @@ def print_report(rep: IntakeReport) -> None:
     print(f"  {'':6} {'req/s':>22} {'p50 ms':>22} {'p99 ms':>22}")
     fs = [r.fastapi for r in rep.rounds]
     ts = [r.bare_fts for r in rep.rounds]
-    for name, rs in (("kefu", ks), ("bare", bs), ("fa-ref", fs), ("b+fts", ts)):
+    fa = [r.fastapi_async for r in rep.rounds]
+    for name, rs in (("kefu", ks), ("bare", bs), ("fa-ref", fs), ("fa-asy", fa), ("b+fts", ts)):
         print(
             f"  {name:6} {_mrange([x.rps for x in rs], ',.0f'):>22} "
             f"{_mrange([x.p50 for x in rs], '.1f'):>22} "
@@ -309,8 +319,12 @@ def print_report(rep: IntakeReport) -> None:
         f"kefu/fa-ref {_mrange([r.kefu.rps / r.fastapi.rps for r in rep.rounds], '.1%')})"
     )
     print(
+        f"  (fa-asy = the same as an async def endpoint: FastAPI's least cost; fa-asy/bare "
+        f"{_mrange([r.fastapi_async.rps / r.bare.rps for r in rep.rounds], '.1%')})"
+    )
+    print(
         f"  verified: kefu 201s {rep.kefu_201} = rows in cases {rep.kefu_rows}: "
-        f"{rep.kefu_201 == rep.kefu_rows}; bare+fa-ref 201s {rep.bare_201} = rows "
+        f"{rep.kefu_201 == rep.kefu_rows}; bare+references 201s {rep.bare_201} = rows "
         f"{rep.bare_rows}: {rep.bare_201 == rep.bare_rows}"
     )
 

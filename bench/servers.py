@@ -74,7 +74,7 @@ def start_kefu(var_dir: Path, *, workers: int = 1) -> Server:
 def start_bare(
     db: Path, *, workers: int = 1, queue_spec: str = "", search_spec: str = "", app: str = "app"
 ) -> Server:
-    """bench.bare:app (Starlette) or, with app="fastapi_app", the FastAPI reference."""
+    """bench.bare:app (Starlette), or app="fastapi_app" / "fastapi_async_app" (references)."""
     port = free_port()
     env = _env(BENCH_DB=str(db), BENCH_QUEUE=queue_spec, BENCH_SEARCH=search_spec)
     argv = [
