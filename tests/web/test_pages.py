@@ -149,3 +149,49 @@ def test_the_buyer_ships_a_return_from_the_case_page(client: TestClient, headers
     assert r.status_code == 303, r.text
     shown = client.get(f"/api/v1/cases/{number}", headers=headers["buyer"]).json()
     assert shown["status"] == "awaiting_return_receipt"
+
+
+def test_an_agent_logs_a_call_from_the_console_and_it_becomes_a_case(
+    client: TestClient, headers
+) -> None:  # type: ignore[no-untyped-def]
+    _login(client, "agent1")
+    queue = client.get("/cases").text
+    assert 'href="/calls/new"' in queue
+    form = client.get("/calls/new").text
+    call = {
+        "csrf": _csrf(form),
+        "caller_number": "not-a-number",
+        "caller_name": "刘洋",
+        "started_at": "2026-11-24T09:30",
+        "duration_s": "240",
+        "order_no": "DD0001",
+        "subject": "来电：杯子碎了",
+        "notes": "买家来电：快递送到时外箱压坏，里面的杯子碎了两个，要求补发。",
+    }
+    bad = client.post("/calls/new", data=call)
+    assert bad.status_code == 422
+    assert "<strong>caller_number</strong>" in bad.text
+    assert "not a valid phone number" in bad.text
+    assert "买家来电：快递送到时外箱压坏" in bad.text  # nothing typed is lost
+    r = client.post(
+        "/calls/new", data={**call, "caller_number": "13812345678"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    number = r.headers["location"].rsplit("/", 1)[-1]
+    shown = client.get(f"/api/v1/cases/{number}", headers=headers["agent"]).json()
+    assert shown["channel"] == "phone"
+    assert shown["subject"] == "来电：杯子碎了"
+    # The buyer sees it as their case (filed on their behalf from the order).
+    assert client.get(f"/api/v1/cases/{number}", headers=headers["buyer"]).status_code == 200
+
+
+def test_a_buyer_cannot_log_calls(client: TestClient, headers) -> None:  # type: ignore[no-untyped-def]
+    _login(client, "buyer1")
+    assert 'href="/calls/new"' not in client.get("/cases").text
+    page = client.get("/calls/new")
+    assert page.status_code == 403
+    r = client.post(
+        "/calls/new",
+        data={"csrf": _csrf(page.text), "caller_number": "13812345678", "notes": "x" * 30},
+    )
+    assert r.status_code == 403

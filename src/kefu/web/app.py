@@ -31,6 +31,7 @@ from kefu.web import (
     api_search,
     api_sla,
     pages,
+    pages_calls,
 )
 from kefu.web.auth import TokenCache
 from kefu.web.errors import domain_error_handler, http_error_handler, validation_error_handler
@@ -140,6 +141,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(api_chat.router)  # chat channel (issue 3)
     api.include_router(api_search.router)  # full-text search over cases
     api.include_router(pages.router)
+    api.include_router(pages_calls.router)  # the phone channel's console page
     static = Path(__file__).parent / "static"
     api.mount("/static", StaticFiles(directory=static), name="static")
 

@@ -54,7 +54,7 @@ def _app(request: Request) -> App:
     return app
 
 
-def _render(
+def render_page(
     request: Request, name: str, actor: Actor | None, status: int = 200, **ctx: Any
 ) -> HTMLResponse:
     app = _app(request)
@@ -63,11 +63,11 @@ def _render(
     )
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
+def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
 
 
-def _require_csrf(app: App, request: Request, token: str) -> None:
+def require_csrf(app: App, request: Request, token: str) -> None:
     if not check_csrf(app, request, token):
         raise InvalidInput(
             [
@@ -81,7 +81,7 @@ def _require_csrf(app: App, request: Request, token: str) -> None:
         )
 
 
-def _error_list(exc: DomainError) -> list[FieldError]:
+def error_list(exc: DomainError) -> list[FieldError]:
     return list(exc.fields) or [FieldError("", exc.code, exc.zh, exc.en)]
 
 
@@ -92,7 +92,7 @@ def home(request: Request) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/cases") -> Response:
-    return _render(request, "login.html", None, next=next, errors=[])
+    return render_page(request, "login.html", None, next=next, errors=[])
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -106,7 +106,7 @@ def login(
     user = authenticate(app.reader(), username=username, password=password)
     if user is None:
         err = FieldError("password", "bad_login", "用户名或密码错误", "wrong username or password")
-        return _render(request, "login.html", None, 401, next=next, errors=[err])
+        return render_page(request, "login.html", None, 401, next=next, errors=[err])
     target = next if next.startswith("/") and not next.startswith("//") else "/cases"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -136,7 +136,7 @@ def queue(
 ) -> Response:
     actor = optional_actor(request)
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     app = _app(request)
     page = views.list_cases(
         app.reader(),
@@ -148,7 +148,7 @@ def queue(
     )
     orders = order_svc.my_orders(app.reader(), actor=actor, limit=10)
     notices = notifications_for(app.reader(), actor=actor)[:5]
-    return _render(
+    return render_page(
         request,
         "queue.html",
         actor,
@@ -164,7 +164,7 @@ def queue(
 def new_case_form(request: Request, order_no: str = "") -> Response:
     actor = optional_actor(request)
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     app = _app(request)
     order = None
     if order_no:
@@ -174,7 +174,7 @@ def new_case_form(request: Request, order_no: str = "") -> Response:
             )
         except NotFound:
             order = None
-    return _render(
+    return render_page(
         request,
         "new_case.html",
         actor,
@@ -203,7 +203,7 @@ def file_case_form(
 ) -> Response:
     actor = optional_actor(request)
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     app = _app(request)
     form = {
         "kind": kind,
@@ -213,7 +213,7 @@ def file_case_form(
         "contact_email": contact_email,
     }
     try:
-        _require_csrf(app, request, csrf)
+        require_csrf(app, request, csrf)
         data = case_svc.FileCaseInput(
             kind=CaseKind(kind),
             channel=Channel.WEB,
@@ -230,14 +230,14 @@ def file_case_form(
             app.uow(), actor=actor, data=data, now=app.clock.now(), policy=app.policy
         )
     except DomainError as exc:
-        return _render(
+        return render_page(
             request,
             "new_case.html",
             actor,
             422,
             order=None,
             order_no=order_no,
-            errors=_error_list(exc),
+            errors=error_list(exc),
             form=form,
             kinds=list(CaseKind),
             prior_resolutions=list(PriorResolution),
@@ -265,7 +265,7 @@ def _detail(
             screening = screening_admin.screening_of(app.reader(), actor=actor, number=number)
         except NotFound:  # cases filed before screening existed have no verdict
             screening = None
-    return _render(
+    return render_page(
         request,
         "case.html",
         actor,
@@ -288,7 +288,7 @@ _FIELD_ZH = {"carrier": "承运商 carrier", "tracking_no": "运单号 tracking 
 def case_detail(request: Request, number: str) -> Response:
     actor = optional_actor(request)
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     return _detail(request, actor, number, [])
 
 
@@ -305,10 +305,10 @@ def act(
 ) -> Response:
     actor = optional_actor(request)
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     app = _app(request)
     try:
-        _require_csrf(app, request, csrf)
+        require_csrf(app, request, csrf)
         parsed = Action(action)
         given = {"carrier": carrier, "tracking_no": tracking_no}
         params = {k: v for k, v in given.items() if v and k in FIELD_PARAMS.get(parsed, ())}
@@ -325,7 +325,7 @@ def act(
             policy=app.policy,
         )
     except DomainError as exc:
-        return _detail(request, actor, number, _error_list(exc), exc.status)
+        return _detail(request, actor, number, error_list(exc), exc.status)
     return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
@@ -339,15 +339,15 @@ def message(
 ) -> Response:
     actor = optional_actor(request)
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     app = _app(request)
     try:
-        _require_csrf(app, request, csrf)
+        require_csrf(app, request, csrf)
         message_svc.post_message(
             app.uow(), actor=actor, number=number, body=body, internal=internal, now=app.clock.now()
         )
     except DomainError as exc:
-        return _detail(request, actor, number, _error_list(exc), exc.status)
+        return _detail(request, actor, number, error_list(exc), exc.status)
     return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
@@ -357,11 +357,11 @@ async def evidence(
 ) -> Response:
     actor = await run_in_threadpool(optional_actor, request)
     if actor is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     app = _app(request)
     data = await file.read(max(app.policy.max_upload_bytes.values()) + 1)
     try:
-        _require_csrf(app, request, csrf)
+        require_csrf(app, request, csrf)
         await run_in_threadpool(
             evidence_svc.add_evidence,
             app.uow(),
@@ -374,7 +374,5 @@ async def evidence(
             policy=app.policy,
         )
     except DomainError as exc:
-        return await run_in_threadpool(
-            _detail, request, actor, number, _error_list(exc), exc.status
-        )
+        return await run_in_threadpool(_detail, request, actor, number, error_list(exc), exc.status)
     return RedirectResponse(f"/cases/{number}", status_code=303)
