@@ -184,6 +184,21 @@ class _Body(BaseModel):
     contact_phone: str = ""
 
 
+def _insert_body(conn: sqlite3.Connection, body: _Body) -> int | None:
+    cur = conn.execute(
+        f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            body.subject,
+            body.description,
+            body.order_no,
+            body.contact_phone,
+            time.strftime("%Y-%m-%d %H:%M:%S"),
+        ),
+    )
+    return cur.lastrowid
+
+
 fastapi_app = FastAPI()
 _lock_free_conns: dict[int, sqlite3.Connection] = {}
 
@@ -196,18 +211,7 @@ def fastapi_insert(body: _Body) -> dict[str, int | None]:
     if conn is None:
         conn = _lock_free_conns[threading.get_ident()] = connect(os.environ["BENCH_DB"])
         ensure_table(conn)
-    cur = conn.execute(
-        f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (
-            body.subject,
-            body.description,
-            body.order_no,
-            body.contact_phone,
-            time.strftime("%Y-%m-%d %H:%M:%S"),
-        ),
-    )
-    return {"id": cur.lastrowid}
+    return {"id": _insert_body(conn, body)}
 
 
 @fastapi_app.get("/ping")
@@ -220,18 +224,7 @@ fastapi_async_app = FastAPI()
 
 @fastapi_async_app.post("/insert", status_code=201)
 async def fastapi_async_insert(body: _Body) -> dict[str, int | None]:
-    cur = _db().execute(
-        f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (
-            body.subject,
-            body.description,
-            body.order_no,
-            body.contact_phone,
-            time.strftime("%Y-%m-%d %H:%M:%S"),
-        ),
-    )
-    return {"id": cur.lastrowid}
+    return {"id": _insert_body(_db(), body)}
 
 
 @fastapi_async_app.get("/ping")
