@@ -65,21 +65,29 @@ def _db() -> sqlite3.Connection:
     return _conn
 
 
-async def insert(request: Request) -> Response:
-    body = json.loads(await request.body())
-    conn = _db()
+def insert_row(
+    conn: sqlite3.Connection,
+    subject: str,
+    description: str,
+    order_no: str | None,
+    contact_phone: str,
+) -> int | None:
+    """The one row every insert baseline writes."""
     cur = conn.execute(
         f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (
-            body["subject"],
-            body["description"],
-            body.get("order_no"),
-            body["contact_phone"],
-            time.strftime("%Y-%m-%d %H:%M:%S"),
-        ),
+        (subject, description, order_no, contact_phone, time.strftime("%Y-%m-%d %H:%M:%S")),
     )
-    return JSONResponse({"id": cur.lastrowid}, status_code=201)
+    return cur.lastrowid
+
+
+async def insert(request: Request) -> Response:
+    body = json.loads(await request.body())
+    conn = _db()
+    new_id = insert_row(
+        conn, body["subject"], body["description"], body.get("order_no"), body["contact_phone"]
+    )
+    return JSONResponse({"id": new_id}, status_code=201)
 
 
 BARE_FTS = "bench_bare_cases_fts"
@@ -101,26 +109,18 @@ async def insert_fts(request: Request) -> Response:
     conn = _db()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        cur = conn.execute(
-            f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (
-                body["subject"],
-                body["description"],
-                body.get("order_no"),
-                body["contact_phone"],
-                time.strftime("%Y-%m-%d %H:%M:%S"),
-            ),
+        new_id = insert_row(
+            conn, body["subject"], body["description"], body.get("order_no"), body["contact_phone"]
         )
         conn.execute(
             f"INSERT INTO {BARE_FTS} (rowid, terms) VALUES (?, ?)",
-            (cur.lastrowid, bigram_terms(body["subject"] + " " + body["description"])),
+            (new_id, bigram_terms(body["subject"] + " " + body["description"])),
         )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return JSONResponse({"id": cur.lastrowid}, status_code=201)
+    return JSONResponse({"id": new_id}, status_code=201)
 
 
 def run_queue(conn: sqlite3.Connection, spec: dict[str, Any]) -> dict[str, Any]:
@@ -185,18 +185,7 @@ class _Body(BaseModel):
 
 
 def _insert_body(conn: sqlite3.Connection, body: _Body) -> int | None:
-    cur = conn.execute(
-        f"INSERT INTO {BARE_TABLE} (subject, description, order_no, contact_phone, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (
-            body.subject,
-            body.description,
-            body.order_no,
-            body.contact_phone,
-            time.strftime("%Y-%m-%d %H:%M:%S"),
-        ),
-    )
-    return cur.lastrowid
+    return insert_row(conn, body.subject, body.description, body.order_no, body.contact_phone)
 
 
 fastapi_app = FastAPI()

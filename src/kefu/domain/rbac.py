@@ -9,6 +9,10 @@ from kefu.domain.errors import PermissionDenied
 from kefu.domain.types import Actor, Role
 from kefu.domain.workflow import AD, STAFF, SV, SYS, A, B, S, T
 
+# Who may be the assignee of a case, and who keeps duty shifts that auto-assignment reads.
+ASSIGNABLE_ROLES = frozenset({A, T, SV, AD})
+ON_DUTY_ROLES = frozenset({A, T, SV})
+
 
 class Permission(StrEnum):
     IMPORT_ORDERS = "import_orders"

@@ -348,12 +348,7 @@ def assign_case(
         assignee_id = None
         if assignee_username:
             assignee = uow.people.user_by_username(assignee_username)
-            if assignee is None or not assignee.roles & {
-                Role.AGENT,
-                Role.TECH_SUPPORT,
-                Role.SUPERVISOR,
-                Role.ADMIN,
-            }:
+            if assignee is None or not assignee.roles & rbac.ASSIGNABLE_ROLES:
                 raise InvalidInput(
                     [
                         FieldError(

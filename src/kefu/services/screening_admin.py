@@ -142,7 +142,7 @@ def set_availability(
             )
     with uow:
         user = uow.people.user_by_username(username)
-        if user is None or not user.roles & {Role.AGENT, Role.TECH_SUPPORT, Role.SUPERVISOR}:
+        if user is None or not user.roles & rbac.ON_DUTY_ROLES:
             errors.append(
                 FieldError("username", "unknown", f"没有客服 {username}", f"no staff {username}")
             )
