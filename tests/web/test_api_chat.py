@@ -199,3 +199,18 @@ def test_chat_without_substance_cannot_become_a_case_and_says_why(
     resp = client.post(f"/api/v1/chats/{chat_id}/case", headers=headers["agent"], json={})
     assert resp.status_code == 422
     assert {f["field"] for f in resp.json()["fields"]} >= {"description", "contact_phone"}
+
+
+@pytest.mark.parametrize("order_no", ["DD0002", "DD9999"])  # another buyer's; no such order
+def test_a_chat_about_an_order_that_is_not_the_buyers_is_refused(
+    client: TestClient, headers: dict[str, dict[str, str]], order_no: str
+) -> None:
+    resp = client.post(
+        "/api/v1/chats", headers=headers["buyer"], json={"topic": "问订单", "order_no": order_no}
+    )
+    assert resp.status_code == 422, resp.text
+    problem = resp.json()
+    assert [(f["field"], f["code"]) for f in problem["fields"]] == [
+        ("order_no", "not_found_or_not_yours")
+    ]
+    assert client.get("/api/v1/chats", headers=headers["agent"]).json()["items"] == []

@@ -53,6 +53,16 @@ class FiledCase:
     created: bool
 
 
+def order_not_found_or_not_yours() -> FieldError:
+    """The one answer for a missing order and someone else's: neither reveals the other."""
+    return FieldError(
+        "order_no",
+        "not_found_or_not_yours",
+        "订单不存在，或不是您在本平台的订单",
+        "no such order on this platform, or it is not yours",
+    )
+
+
 def _validate(data: FileCaseInput, policy: CasePolicy) -> list[FieldError]:
     errors: list[FieldError] = []
     subject = data.subject.strip()
@@ -143,14 +153,7 @@ def file_case(
                 stored = None
             owns = stored is not None and (on_behalf or stored.order.buyer_ref == actor.buyer_ref)
             if stored is None or not owns:
-                errors.append(
-                    FieldError(
-                        "order_no",
-                        "not_found_or_not_yours",
-                        "订单不存在，或不是您在本平台的订单",
-                        "no such order on this platform, or it is not yours",
-                    )
-                )
+                errors.append(order_not_found_or_not_yours())
             else:
                 order_id, shop_id = stored.id, stored.shop_id
                 known = {ln.line_no for ln in stored.order.lines}

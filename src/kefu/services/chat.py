@@ -15,7 +15,7 @@ from kefu.domain.events import SystemAction
 from kefu.domain.orders import SHANGHAI
 from kefu.domain.rbac import Permission
 from kefu.domain.types import Actor, CaseKind, Category, Channel, FeedbackType, Priority, Role
-from kefu.services.cases import FileCaseInput, file_case
+from kefu.services.cases import FileCaseInput, file_case, order_not_found_or_not_yours
 from kefu.services.channel_filing import StoredFile, attach_stored
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
@@ -45,15 +45,37 @@ def _closed() -> InvalidInput:
     )
 
 
+def _buyers_order(uow: UnitOfWork, actor: Actor, order_no: str) -> bool:
+    try:
+        stored = uow.orders.get_by_no(order_no)
+    except NotFound:
+        return False
+    return stored.order.buyer_ref == actor.buyer_ref
+
+
 def open_chat(
-    uow: UnitOfWork, *, actor: Actor, topic: str, order_no: str | None, now: datetime
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    topic: str,
+    order_no: str | None,
+    now: datetime,
+    first_line: str | None = None,
 ) -> ChatSession:
-    """A buyer starts a chat; it waits in the staff queue until an agent joins."""
+    """A buyer starts a chat (with its first line, in the same transaction: a chat is never
+    queued without the question that opened it); it waits until an agent joins."""
     rbac.require(actor, Permission.START_CHAT)
+    if first_line is not None:
+        _check_line(first_line)
     with uow:
+        if order_no and not _buyers_order(uow, actor, order_no):
+            # Staff reading the chat trust the order it names: it must be this buyer's.
+            raise InvalidInput([order_not_found_or_not_yours()])
         session = uow.channels.chat.add_session(
             buyer_id=actor.user_id, topic=topic.strip()[:200], order_no=order_no or None, now=now
         )
+        if first_line is not None:
+            _add_line(uow, actor, session.id, first_line, None, now)
         uow.commit()
         return session
 
@@ -108,6 +130,20 @@ def post_line(
     A repeated client_msg_id (a resend after a lost ack) returns the stored line and False.
     Staff writing into a waiting chat join it.
     """
+    _check_line(body)
+    with uow:
+        session = _load(uow, actor, session_id)
+        if session.status == CLOSED:
+            raise _closed()
+        staff = rbac.can(actor, Permission.HANDLE_CHAT)
+        if staff and session.status == WAITING:
+            uow.channels.chat.update_session(session_id, now, status=ACTIVE, agent_id=actor.user_id)
+        line, created = _add_line(uow, actor, session_id, body, client_msg_id, now)
+        uow.commit()
+        return line, created
+
+
+def _check_line(body: str) -> None:
     text = body.strip()
     if not text or len(text) > MAX_LINE:
         raise InvalidInput(
@@ -120,25 +156,27 @@ def post_line(
                 )
             ]
         )
-    with uow:
-        session = _load(uow, actor, session_id)
-        if session.status == CLOSED:
-            raise _closed()
-        staff = rbac.can(actor, Permission.HANDLE_CHAT)
-        if staff and session.status == WAITING:
-            uow.channels.chat.update_session(session_id, now, status=ACTIVE, agent_id=actor.user_id)
-        line, created = uow.channels.chat.add_message(
-            session_id=session_id,
-            sender_id=actor.user_id,
-            sender_role=actor.primary_role.value,
-            body=text,
-            client_msg_id=(client_msg_id or None) and client_msg_id[:64],
-            now=now,
-        )
-        if created:
-            uow.channels.chat.update_session(session_id, now)
-        uow.commit()
-        return line, created
+
+
+def _add_line(
+    uow: UnitOfWork,
+    actor: Actor,
+    session_id: int,
+    body: str,
+    client_msg_id: str | None,
+    now: datetime,
+) -> tuple[ChatMessage, bool]:
+    line, created = uow.channels.chat.add_message(
+        session_id=session_id,
+        sender_id=actor.user_id,
+        sender_role=actor.primary_role.value,
+        body=body.strip(),
+        client_msg_id=(client_msg_id or None) and client_msg_id[:64],
+        now=now,
+    )
+    if created:
+        uow.channels.chat.update_session(session_id, now)
+    return line, created
 
 
 def close_chat(uow: UnitOfWork, *, actor: Actor, session_id: int, now: datetime) -> ChatSession:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import time
 from typing import Annotated, Any, cast
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -194,6 +195,16 @@ def chat_to_case(
     )
 
 
+def _same_origin(websocket: WebSocket) -> bool:
+    """The opening page's origin is this server's (browsers always send Origin on a
+    WebSocket; a client without one is not a browser and cannot be lured into using a cookie)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    parsed = urlsplit(origin)
+    return parsed.scheme in {"http", "https"} and parsed.netloc == websocket.headers.get("host")
+
+
 def _ws_actor(app: App, websocket: WebSocket) -> Actor | None:
     token = websocket.query_params.get("token") or ""
     header = websocket.headers.get("authorization", "")
@@ -201,6 +212,11 @@ def _ws_actor(app: App, websocket: WebSocket) -> Actor | None:
         token = header[7:].strip()
     if token:
         return actor_for_token(app.reader(), token)
+    if not _same_origin(websocket):
+        # A browser sends the session cookie with a WebSocket opened by any page of the same
+        # site (another port or subdomain too), and WebSockets are not bound by CORS: only a
+        # page of this origin may speak with the user's session.
+        return None
     # Cookies are all the session check reads, and a WebSocket carries them like a request.
     user_id = session_user_id(app, cast(Request, websocket))
     return actor_for_user_id(app.reader(), user_id) if user_id is not None else None

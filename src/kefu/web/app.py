@@ -32,6 +32,7 @@ from kefu.web import (
     api_sla,
     pages,
     pages_calls,
+    pages_chat,
 )
 from kefu.web.auth import TokenCache
 from kefu.web.errors import domain_error_handler, http_error_handler, validation_error_handler
@@ -142,6 +143,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(api_search.router)  # full-text search over cases
     api.include_router(pages.router)
     api.include_router(pages_calls.router)  # the phone channel's console page
+    api.include_router(pages_chat.router)  # the chat channel's pages (buyer and staff)
     static = Path(__file__).parent / "static"
     api.mount("/static", StaticFiles(directory=static), name="static")
 

@@ -1,0 +1,336 @@
+"""Live chat pages: a buyer starts a chat, staff join it, both talk, staff turn it into a case."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, TypeVar
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from kefu.bootstrap import App
+from kefu.domain import rbac
+from kefu.domain.errors import DomainError, FieldError, InvalidInput, PermissionDenied
+from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
+from kefu.services import chat as chat_svc
+from kefu.web.api_chat import HUB
+from kefu.web.auth import optional_actor
+from kefu.web.pages import error_list, login_redirect, render_page, require_csrf
+
+router = APIRouter(include_in_schema=False)
+E = TypeVar("E", bound=StrEnum)
+
+# Who said a line, as the transcript and the live script (via a data attribute) label it.
+ROLE_LABEL = {
+    "buyer": "买家 buyer",
+    "agent": "客服 agent",
+    "tech_support": "技术支持 tech support",
+    "supervisor": "主管 supervisor",
+    "admin": "管理员 admin",
+}
+CHAT_STATUS = {"waiting": "等待接入 waiting", "active": "进行中 active", "closed": "已结束 closed"}
+KIND_ZH = {"complaint": "投诉", "dispute": "纠纷", "aftersales": "售后", "feedback": "反馈"}
+FEEDBACK_ZH = {"report": "问题反馈", "suggestion": "建议"}
+PRIORITY_ZH = {"urgent": "紧急", "high": "高", "normal": "普通", "low": "低"}
+TOPIC_CHARS = 60  # the first message's opening words name the chat in the staff queue
+ORDER_NO_CHARS = 64  # as the chat session and order columns allow
+CASE_TEXT_LIMITS = {
+    "subject": 200,
+    "order_no": ORDER_NO_CHARS,
+    "contact_phone": 32,
+    "contact_email": 200,
+}
+
+
+def _app(request: Request) -> App:
+    app: App = request.app.state.kefu
+    return app
+
+
+def _login_then(path: str) -> RedirectResponse:
+    """After logging in, land on the page the form was on (a form URL answers only POST)."""
+    return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+
+
+def _too_long(name: str, value: str, limit: int) -> FieldError | None:
+    if len(value) <= limit:
+        return None
+    return FieldError(name, "too_long", f"最多 {limit} 个字符", f"at most {limit} characters")
+
+
+def _choice(enum: type[E], raw: str, name: str) -> E | None:
+    """An optional select box: empty means "let the service decide"; anything else must match."""
+    if not raw:
+        return None
+    try:
+        return enum(raw)
+    except ValueError:
+        raise InvalidInput(
+            [FieldError(name, "invalid", "请从列表中选择", "choose a value from the list")]
+        ) from None
+
+
+def _first_message(body: str, order_no: str) -> None:
+    """Every field at fault in one answer (the service checks the line, then the order)."""
+    problems = []
+    text = body.strip()
+    if not text or len(text) > chat_svc.MAX_LINE:
+        problems.append(
+            FieldError(
+                "body",
+                "length",
+                f"请写下您的问题（1 到 {chat_svc.MAX_LINE} 个字符）",
+                f"write your question (1 to {chat_svc.MAX_LINE} characters)",
+            )
+        )
+    too_long = _too_long("order_no", order_no, ORDER_NO_CHARS)
+    if too_long:
+        problems.append(too_long)
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _list_page(
+    request: Request,
+    actor: Actor,
+    *,
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
+    try:
+        chats = chat_svc.list_chats(_app(request).reader(), actor=actor)
+    except PermissionDenied:  # sellers: neither start nor handle chats
+        exc = PermissionDenied(
+            "只有买家和客服人员可以使用在线咨询", "only buyers and staff use the live chat"
+        )
+        return render_page(
+            request, "chat_list.html", actor, exc.status, errors=error_list(exc), chats=None
+        )
+    return render_page(
+        request,
+        "chat_list.html",
+        actor,
+        status,
+        errors=errors or [],
+        chats=chats,
+        staff=rbac.can(actor, rbac.Permission.HANDLE_CHAT),
+        form=form or {},
+        CHAT_STATUS=CHAT_STATUS,
+    )
+
+
+def _chat_page(
+    request: Request,
+    actor: Actor,
+    session_id: int,
+    *,
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+    draft: str = "",
+    case_form: dict[str, str] | None = None,
+) -> Response:
+    """The chat as it stands; a chat the actor may not see renders as the error alone."""
+    try:
+        session, lines = chat_svc.read_chat(
+            _app(request).reader(), actor=actor, session_id=session_id
+        )
+    except DomainError as exc:
+        return render_page(
+            request, "chat.html", actor, exc.status, errors=error_list(exc), session=None
+        )
+    defaults = {"subject": session.topic, "order_no": session.order_no or ""}
+    return render_page(
+        request,
+        "chat.html",
+        actor,
+        status,
+        errors=errors or [],
+        session=session,
+        lines=lines,
+        staff=rbac.can(actor, rbac.Permission.HANDLE_CHAT),
+        draft=draft,
+        case_form=case_form if case_form is not None else defaults,
+        case_form_open=case_form is not None,
+        ROLE_LABEL=ROLE_LABEL,
+        CHAT_STATUS=CHAT_STATUS,
+        KINDS=KIND_ZH,
+        FEEDBACK_TYPES=FEEDBACK_ZH,
+        CATEGORIES=[c.value for c in Category],
+        PRIORITIES=PRIORITY_ZH,
+    )
+
+
+@router.get("/chats", response_class=HTMLResponse)
+def chat_list(request: Request) -> Response:
+    actor = optional_actor(request)
+    if actor is None:
+        return login_redirect(request)
+    return _list_page(request, actor)
+
+
+@router.post("/chats", response_class=HTMLResponse)
+def start_chat(
+    request: Request,
+    csrf: Annotated[str, Form()] = "",
+    order_no: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    actor = optional_actor(request)
+    if actor is None:
+        return _login_then("/chats")
+    app = _app(request)
+    order_no = order_no.strip()
+    try:
+        require_csrf(app, request, csrf)
+        _first_message(body, order_no)
+        session = chat_svc.open_chat(
+            app.uow(),
+            actor=actor,
+            topic=body.strip().splitlines()[0][:TOPIC_CHARS],
+            order_no=order_no or None,
+            now=app.clock.now(),
+            first_line=body,
+        )
+    except DomainError as exc:
+        form = {"order_no": order_no, "body": body}
+        return _list_page(request, actor, errors=error_list(exc), status=exc.status, form=form)
+    HUB.bump(session.id)
+    return RedirectResponse(f"/chats/{session.id}", status_code=303)
+
+
+@router.get("/chats/{session_id}", response_class=HTMLResponse)
+def chat_page(request: Request, session_id: int) -> Response:
+    actor = optional_actor(request)
+    if actor is None:
+        return login_redirect(request)
+    return _chat_page(request, actor, session_id)
+
+
+@router.post("/chats/{session_id}/messages", response_class=HTMLResponse)
+def post_message(
+    request: Request,
+    session_id: int,
+    csrf: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    """The composer without JavaScript: the same intent as a WebSocket frame, then back."""
+    actor = optional_actor(request)
+    if actor is None:
+        return _login_then(f"/chats/{session_id}")
+    app = _app(request)
+    try:
+        require_csrf(app, request, csrf)
+        chat_svc.post_line(
+            app.uow(),
+            actor=actor,
+            session_id=session_id,
+            body=body,
+            client_msg_id=None,
+            now=app.clock.now(),
+        )
+    except DomainError as exc:
+        return _chat_page(
+            request, actor, session_id, errors=error_list(exc), status=exc.status, draft=body
+        )
+    HUB.bump(session_id)  # wakes the WebSocket connections of this process at once
+    return RedirectResponse(f"/chats/{session_id}#composer", status_code=303)
+
+
+@router.post("/chats/{session_id}/join", response_class=HTMLResponse)
+def join_chat(request: Request, session_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+    actor = optional_actor(request)
+    if actor is None:
+        return _login_then(f"/chats/{session_id}")
+    app = _app(request)
+    try:
+        require_csrf(app, request, csrf)
+        chat_svc.join_chat(app.uow(), actor=actor, session_id=session_id, now=app.clock.now())
+    except DomainError as exc:
+        return _chat_page(request, actor, session_id, errors=error_list(exc), status=exc.status)
+    HUB.bump(session_id)
+    return RedirectResponse(f"/chats/{session_id}", status_code=303)
+
+
+@router.post("/chats/{session_id}/close", response_class=HTMLResponse)
+def close_chat(request: Request, session_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+    actor = optional_actor(request)
+    if actor is None:
+        return _login_then(f"/chats/{session_id}")
+    app = _app(request)
+    try:
+        require_csrf(app, request, csrf)
+        chat_svc.close_chat(app.uow(), actor=actor, session_id=session_id, now=app.clock.now())
+    except DomainError as exc:
+        return _chat_page(request, actor, session_id, errors=error_list(exc), status=exc.status)
+    HUB.bump(session_id)
+    return RedirectResponse(f"/chats/{session_id}", status_code=303)
+
+
+def _case_input(form: dict[str, str]) -> chat_svc.ChatCaseInput:
+    problems = [
+        p
+        for name, limit in CASE_TEXT_LIMITS.items()
+        if (p := _too_long(name, form[name], limit)) is not None
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    return chat_svc.ChatCaseInput(
+        kind=_choice(CaseKind, form["kind"], "kind"),
+        subject=form["subject"],
+        order_no=form["order_no"] or None,
+        feedback_type=_choice(FeedbackType, form["feedback_type"], "feedback_type"),
+        category=_choice(Category, form["category"], "category"),
+        priority=_choice(Priority, form["priority"], "priority"),
+        contact_phone=form["contact_phone"],
+        contact_email=form["contact_email"],
+    )
+
+
+@router.post("/chats/{session_id}/case", response_class=HTMLResponse)
+def chat_to_case(
+    request: Request,
+    session_id: int,
+    csrf: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    subject: Annotated[str, Form()] = "",
+    order_no: Annotated[str, Form()] = "",
+    feedback_type: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "",
+    contact_phone: Annotated[str, Form()] = "",
+    contact_email: Annotated[str, Form()] = "",
+) -> Response:
+    """Staff: file the chat's case (transcript attached, chat closed), then show the case."""
+    actor = optional_actor(request)
+    if actor is None:
+        return _login_then(f"/chats/{session_id}")
+    app = _app(request)
+    form = {
+        "kind": kind,
+        "subject": subject.strip(),
+        "order_no": order_no.strip(),
+        "feedback_type": feedback_type,
+        "category": category,
+        "priority": priority,
+        "contact_phone": contact_phone.strip(),
+        "contact_email": contact_email.strip(),
+    }
+    try:
+        require_csrf(app, request, csrf)
+        case, _created = chat_svc.chat_to_case(
+            app.uow(),
+            app.storage,
+            actor=actor,
+            session_id=session_id,
+            data=_case_input(form),
+            now=app.clock.now(),
+            policy=app.policy,
+        )
+    except DomainError as exc:
+        return _chat_page(
+            request, actor, session_id, errors=error_list(exc), status=exc.status, case_form=form
+        )
+    HUB.bump(session_id)  # the buyer's open page learns the chat is closed
+    return RedirectResponse(f"/cases/{case.number}", status_code=303)
