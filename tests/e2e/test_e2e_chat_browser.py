@@ -151,6 +151,8 @@ def test_buyer_and_agent_chat_live_then_the_agent_files_a_case(
     expect(buyer.get_by_test_id("chat-status")).to_have_text("已结束 closed")
     expect(buyer.get_by_test_id("chat-closed")).to_be_visible()
     expect(buyer.get_by_test_id("chat-case")).to_be_visible()
+    number = agent.url.rsplit("/", 1)[1]
+    expect(buyer.get_by_test_id("chat-case-link")).to_have_text(number)  # live, no reload
     expect(buyer.get_by_test_id("composer")).to_be_hidden()
     assert buyer.evaluate("window.__sameDocument") is True
 

@@ -119,6 +119,7 @@ def test_buyer_and_agent_chat_then_the_agent_files_a_case(
     assert "已结束 closed" in closed
     assert 'data-testid="composer"' not in closed
     assert re.search(r'data-testid="chat-case"\s*>', closed)  # shown: no `hidden` attribute
+    assert f'href="/cases/{number}">{number}</a>' in closed  # the buyer can follow it
     late = _post(buyer, f"/chats/{chat_id}/messages", body="还在吗？")
     assert late.status_code == 422
     assert "会话已结束" in late.text

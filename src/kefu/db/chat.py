@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from kefu.db.schema import cases
 from kefu.db.schema_channels import chat_messages, chat_sessions
 from kefu.domain.errors import NotFound
 
@@ -25,6 +26,7 @@ class ChatSession:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    case_number: str | None = None  # the case the chat was turned into
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,14 @@ def _session(r: RowMapping) -> ChatSession:
         r["created_at"],
         r["updated_at"],
         r["closed_at"],
+        r.get("case_number"),
     )
+
+
+# A session with the number of the case it became (staff and buyer both follow that link).
+_SESSIONS = select(chat_sessions, cases.c.number.label("case_number")).outerjoin(
+    cases, cases.c.id == chat_sessions.c.case_id
+)
 
 
 def _message(r: RowMapping) -> ChatMessage:
@@ -92,9 +101,7 @@ class ChatRepo:
 
     def session(self, session_id: int) -> ChatSession:
         row = (
-            self.conn.execute(select(chat_sessions).where(chat_sessions.c.id == session_id))
-            .mappings()
-            .first()
+            self.conn.execute(_SESSIONS.where(chat_sessions.c.id == session_id)).mappings().first()
         )
         if row is None:
             raise NotFound("会话 chat session", session_id)
@@ -103,7 +110,7 @@ class ChatRepo:
     def sessions(
         self, *, statuses: tuple[str, ...], buyer_id: int | None = None, limit: int = 100
     ) -> list[ChatSession]:
-        stmt = select(chat_sessions).where(chat_sessions.c.status.in_(statuses))
+        stmt = _SESSIONS.where(chat_sessions.c.status.in_(statuses))
         if buyer_id is not None:
             stmt = stmt.where(chat_sessions.c.buyer_id == buyer_id)
         rows = self.conn.execute(stmt.order_by(chat_sessions.c.id).limit(limit)).mappings()

@@ -86,6 +86,7 @@ def session_out(s: ChatSession) -> dict[str, Any]:
         "buyer_id": s.buyer_id,
         "agent_id": s.agent_id,
         "case_id": s.case_id,
+        "case_number": s.case_number,
         "created_at": s.created_at.isoformat(),
         "updated_at": s.updated_at.isoformat(),
         "closed_at": s.closed_at.isoformat() if s.closed_at else None,

@@ -75,6 +75,11 @@
     var badge = root.querySelector("[data-testid=chat-status]");
     if (badge) badge.textContent = statuses[session.status] || session.status;
     if (session.case_id) root.querySelector("[data-testid=chat-case]").hidden = false;
+    if (session.case_number) {
+      var link = root.querySelector("[data-testid=chat-case-link]");
+      link.href = "/cases/" + encodeURIComponent(session.case_number);
+      link.textContent = session.case_number;
+    }
     if (session.status === "closed") {
       stopped = true;
       root.querySelector("[data-testid=chat-closed]").hidden = false;
