@@ -71,6 +71,7 @@ def test_buyer_and_agent_chat_then_the_agent_files_a_case(
     listing = buyer.get("/chats").text
     assert 'data-testid="start-chat-form"' in listing
     assert "在线咨询 Chat" in listing  # the header link
+    assert 'http-equiv="refresh"' not in listing  # a buyer may be typing: no reload
     chat_id = _start(buyer)
     page = buyer.get(f"/chats/{chat_id}").text
     assert _transcript(page) == [QUESTION]
@@ -82,6 +83,7 @@ def test_buyer_and_agent_chat_then_the_agent_files_a_case(
     agent = _as(client, "agent1")
     queue = agent.get("/chats").text
     assert f'data-testid="join-{chat_id}"' in queue
+    assert '<meta http-equiv="refresh" content="10">' in queue  # new chats show up by themselves
     assert "耳机右耳完全没有声音" in queue  # the first words name the chat
     joined = _post(agent, f"/chats/{chat_id}/join")
     assert (joined.status_code, joined.headers["location"]) == (303, f"/chats/{chat_id}")
