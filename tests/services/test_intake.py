@@ -93,6 +93,42 @@ def test_a_repeat_with_no_new_information_is_linked_to_the_original(app: App, wo
     assert new_facts.status is Status.SUBMITTED
 
 
+@pytest.mark.parametrize("ending", [Action.WITHDRAW, Action.REJECT])
+def test_only_a_request_ended_undecided_may_be_filed_again(app: App, world, ending: Action) -> None:
+    first = a_complaint(app, world["buyer"], description=QUALITY)
+    actor, params = (world["buyer"], {}) if ending is Action.WITHDRAW else (world["agent"], {})
+    if ending is Action.REJECT:  # an agent screens and refuses it: handled, with a reason
+        first = case_svc.act_on_case(
+            app.uow(),
+            actor=actor,
+            number=first.number,
+            action=Action.START_SCREENING,
+            params={},
+            expected_version=first.version,
+            now=app.clock.now(),
+            policy=app.policy,
+        )
+        params = {"reason": "材料不足"}
+    ended = case_svc.act_on_case(
+        app.uow(),
+        actor=actor,
+        number=first.number,
+        action=ending,
+        params=params,
+        expected_version=first.version,
+        now=app.clock.now(),
+        policy=app.policy,
+    )
+    assert not ended.is_open
+    again = a_complaint(app, world["buyer"], description=QUALITY + "！")
+    if ending is Action.WITHDRAW:  # withdrawn: nothing was handled, so this is a new case
+        assert again.status is Status.SUBMITTED
+        assert _screening(app, world, again.number)["code"] == "accepted"
+    else:  # refused after handling: a repeat with no new information stays a duplicate
+        assert again.status is Status.REJECTED
+        assert _screening(app, world, again.number)["duplicate_of"] == first.number
+
+
 def test_abusive_words_are_masked_and_kept_as_evidence(app: App, world) -> None:
     rude = "你们这群傻逼，" + QUALITY
     case = a_complaint(app, world["buyer"], description=rude)

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 
 from kefu.domain.sla_clock import ClockName, Party, PauseReason, TimeoutOutcome
 from kefu.domain.types import Priority
-from kefu.domain.workflow import CLOSED_STATUSES, Action, Status, SuspendReason
+from kefu.domain.workflow import (
+    CLOSED_STATUSES,
+    UNDECIDED_ENDINGS,
+    Action,
+    Status,
+    SuspendReason,
+)
 
 
 @dataclass(frozen=True)
@@ -98,9 +104,6 @@ SUSPEND_LIMIT: Mapping[str, str] = {
 SUSPENSION_REASONS = frozenset(SUSPEND_PAUSE.values())
 
 
-_UNRESOLVED = frozenset({Action.WITHDRAW, Action.CLOSE_REQUEST})
-
-
 def clocks_at_filing(names: Iterable[str]) -> list[str]:
     return [n for n in names if (rule := CLOCK_RULES.get(n)) is not None and rule.at_filing]
 
@@ -141,7 +144,7 @@ def plan_transition(
             plan.meet.append(name)
         elif ending:
             # Withdrawn, or closed because the buyer did not ship: nothing was resolved.
-            done = name == ClockName.RESOLUTION and action not in _UNRESOLVED
+            done = name == ClockName.RESOLUTION and action not in UNDECIDED_ENDINGS
             (plan.meet if done or action in rule.met_by else plan.cancel).append(name)
         elif rule.runs_in is not None and target not in rule.runs_in:
             (plan.meet if action in rule.met_by else plan.cancel).append(name)

@@ -23,6 +23,7 @@ from kefu.domain.workflow_guards import text_param as text_param
 from kefu.domain.workflow_states import ACTION_ZH as ACTION_ZH  # the names, re-exported
 from kefu.domain.workflow_states import CLOSED_STATUSES as CLOSED_STATUSES
 from kefu.domain.workflow_states import STATUS_ZH as STATUS_ZH
+from kefu.domain.workflow_states import UNDECIDED_ENDINGS as UNDECIDED_ENDINGS
 from kefu.domain.workflow_states import Action as Action
 from kefu.domain.workflow_states import Status as Status
 

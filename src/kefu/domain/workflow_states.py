@@ -92,6 +92,12 @@ class Action(StrEnum):
     REPLY = "reply"
 
 
+# Actions that end a request without anything being decided: the buyer withdrew it, or it was
+# closed because the goods never came back (rule 30). Nothing was handled, so the same request
+# filed again is a new case, not a repeat of "an open or already handled case" (seed 001), and
+# the resolution clock is not met by them.
+UNDECIDED_ENDINGS = frozenset({Action.WITHDRAW, Action.CLOSE_REQUEST})
+
 ACTION_ZH: dict[Action, str] = {
     Action.START_SCREENING: "开始审核",
     Action.ACCEPT: "受理",

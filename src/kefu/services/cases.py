@@ -22,7 +22,7 @@ from kefu.domain.orders import SHANGHAI
 from kefu.domain.rbac import Permission
 from kefu.domain.screening import PriorResolution
 from kefu.domain.types import Actor, CaseKind, Category, Channel, FeedbackType, Priority, Role
-from kefu.domain.workflow import LIFECYCLES, Action
+from kefu.domain.workflow import LIFECYCLES, UNDECIDED_ENDINGS, Action
 from kefu.services import deadlines, intake
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
@@ -317,6 +317,8 @@ def act_on_case(
         if case.version != expected_version:
             raise VersionConflict(expected_version, case.version)
         case.apply(actor, action, params, now, policy.reopen_window)
+        if action in UNDECIDED_ENDINGS:
+            forget_request(uow, case)
         if not case.is_open:
             case.due_at = None
         elif case.due_at is None:
@@ -325,6 +327,12 @@ def act_on_case(
         uow.save_case(case, expected_version)
         uow.commit()
         return case
+
+
+def forget_request(uow: UnitOfWork, case: Case) -> None:
+    """A request ended undecided leaves the duplicate index: filed again, it is a new case."""
+    assert case.id is not None
+    uow.intake.forget_fingerprint(case.id)
 
 
 def assign_case(
