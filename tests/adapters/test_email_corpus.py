@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kefu.adapters.email_parser import Attachment, parse_email
+from kefu.adapters.email_parser import parse_email
+from kefu.adapters.email_parts import Attachment
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 MIKEL = DATA / "email_mikel_mail"

@@ -12,10 +12,10 @@ from email.mime.text import MIMEText
 
 import pytest
 
+from kefu.adapters.email_html import html_to_text
 from kefu.adapters.email_parser import (
     MAX_RECEIVED_HEADERS,
     ParsedEmail,
-    html_to_text,
     parse_email,
     text_for_case,
 )

@@ -3,74 +3,35 @@ timeouts driven by the worker's sweep with a fake clock (rule 16 timers, rule 30
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App
-from kefu.db.clock_rows import ClockRow
 from kefu.domain.errors import GuardFailed, InvalidTransition
 from kefu.domain.sla_clock import ClockName, ClockStatus
-from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Category
+from kefu.domain.types import Actor, CaseKind, Category
 from kefu.domain.workflow import Action, Status
-from kefu.services import cases as case_svc
-from kefu.services import deadlines as deadline_svc
 from kefu.worker import run_once
-from tests.builders import a_complaint, a_user, an_order, imported
+from tests.builders import a_complaint, an_order, imported
+from tests.services.deadline_helpers import (
+    act,
+    buyer_seller_and_staff,
+    case_of,
+    clocks,
+    end_of,
+    timeline,
+)
 
-SH = ZoneInfo("Asia/Shanghai")
 SHIPPED = {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}
-
-
-def end_of(y: int, m: int, d: int) -> datetime:
-    return datetime(y, m, d, 23, 59, 59, 999999, tzinfo=SH).astimezone(UTC)
 
 
 @pytest.fixture
 def world(app: App) -> dict[str, Actor]:
-    people = {
-        "buyer": a_user(app, "buyer1", "buyer"),
-        "seller": a_user(app, "seller1", "seller", shop="shop-a"),
-        "agent": a_user(app, "agent1", "agent"),
-        "supervisor": a_user(app, "sup", "supervisor"),
-    }
+    people = buyer_seller_and_staff(app)
     imported(app, an_order("DD0001"))
     return people
-
-
-def act(app: App, actor: Actor, number: str, action: Action, **params: str) -> case_svc.Case:
-    with app.reader() as uow:
-        version = uow.cases.get_by_number(number).version
-    return case_svc.act_on_case(
-        app.uow(),
-        actor=actor,
-        number=number,
-        action=action,
-        params=params,
-        expected_version=version,
-        now=app.clock.now(),
-        policy=app.policy,
-    )
-
-
-def clocks(app: App, number: str) -> dict[str, ClockRow]:
-    _, rows = deadline_svc.case_clocks(app.reader(), actor=SYSTEM_ACTOR, number=number)
-    return {c.name: c for c in rows}
-
-
-def case_of(app: App, number: str) -> case_svc.Case:
-    with app.reader() as uow:
-        return uow.cases.get_by_number(number)
-
-
-def timeline(app: App, number: str, kind: str) -> list[Any]:
-    case = case_of(app, number)
-    assert case.id is not None
-    with app.reader() as uow:
-        return [e for e in uow.records.timeline(case.id, include_internal=True) if e.kind == kind]
 
 
 def a_return(app: App, w: dict[str, Actor]) -> str:

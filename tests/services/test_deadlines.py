@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, insert, select
 
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App
-from kefu.db.clock_rows import CLOCK_COLUMNS, ClockRow, clock_to_row
+from kefu.db.clock_rows import CLOCK_COLUMNS, clock_to_row
 from kefu.db.deadline_sweep import CaseFacts
 from kefu.db.records import timeline_row
 from kefu.db.schema import outbox as outbox_table
@@ -20,10 +19,9 @@ from kefu.db.schema import timeline as timeline_table
 from kefu.db.schema_deadlines import case_clocks
 from kefu.domain.errors import DomainError, InvalidInput
 from kefu.domain.sla_clock import ClockName, ClockStatus, PauseReason
-from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Priority
+from kefu.domain.types import Actor, CaseKind, Priority
 from kefu.domain.workflow import Action, Status
 from kefu.services import calendars as calendar_svc
-from kefu.services import cases as case_svc
 from kefu.services import deadlines as deadline_svc
 from kefu.services import messages as message_svc
 from kefu.services import sla_admin
@@ -38,62 +36,26 @@ from kefu.services.sweep_rows import RowsPlan, outbox_tuple, timeline_tuple
 from kefu.worker import run_once
 from tests.builders import a_complaint, a_user, an_order, imported
 from tests.conftest import START
-
-SH = ZoneInfo("Asia/Shanghai")
+from tests.services.deadline_helpers import (
+    SH,
+    act,
+    buyer_seller_and_staff,
+    case_of,
+    clocks,
+    end_of,
+    timeline,
+)
 
 
 def sh(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
-def end_of(y: int, m: int, d: int) -> datetime:
-    return datetime(y, m, d, 23, 59, 59, 999999, tzinfo=SH).astimezone(UTC)
-
-
 @pytest.fixture
 def world(app: App) -> dict[str, Actor]:
-    people = {
-        "buyer": a_user(app, "buyer1", "buyer"),
-        "seller": a_user(app, "seller1", "seller", shop="shop-a"),
-        "agent": a_user(app, "agent1", "agent"),
-        "supervisor": a_user(app, "sup", "supervisor"),
-        "admin": a_user(app, "admin", "admin"),
-    }
+    people = {**buyer_seller_and_staff(app), "admin": a_user(app, "admin", "admin")}
     imported(app, an_order("DD0001"), an_order("DD0002"), an_order("DD0003"))
     return people
-
-
-def act(app: App, actor: Actor, number: str, action: Action, **params: str) -> case_svc.Case:
-    with app.reader() as uow:
-        version = uow.cases.get_by_number(number).version
-    return case_svc.act_on_case(
-        app.uow(),
-        actor=actor,
-        number=number,
-        action=action,
-        params=params,
-        expected_version=version,
-        now=app.clock.now(),
-        policy=app.policy,
-    )
-
-
-def clocks(app: App, number: str) -> dict[str, ClockRow]:
-    """The newest clock of each name."""
-    _, rows = deadline_svc.case_clocks(app.reader(), actor=SYSTEM_ACTOR, number=number)
-    return {c.name: c for c in rows}
-
-
-def case_of(app: App, number: str) -> case_svc.Case:
-    with app.reader() as uow:
-        return uow.cases.get_by_number(number)
-
-
-def timeline(app: App, number: str, kind: str) -> list[Any]:
-    case = case_of(app, number)
-    assert case.id is not None
-    with app.reader() as uow:
-        return [e for e in uow.records.timeline(case.id, include_internal=True) if e.kind == kind]
 
 
 def to_status(app: App, w: dict[str, Actor], number: str, status: Status) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from itertools import pairwise
-from typing import NamedTuple, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from kefu.domain.calendar_facts import (
+    DayInfo,
+    Deadline,
+    DeadlineTrace,
+    FactKind,
+    dates_between,
+)
 
 _DAY_MINUTES = 24 * 60
 _ONE_DAY = timedelta(days=1)
@@ -55,39 +63,6 @@ class DayEnd(StrEnum):
 
     END_OF_DAY = "end_of_day"  # 23:59:59.999999 local (民法典 203)
     CLOSE_OF_BUSINESS = "close_of_business"  # end of that day's last window
-
-
-class FactKind(StrEnum):
-    HOLIDAY = "holiday"
-    ADJUSTED_WORKDAY = "adjusted_workday"
-    OVERRIDE_REST = "override_rest"
-    OVERRIDE_WORK = "override_work"
-    PROVISIONAL = "provisional"
-
-
-FACT_TEXT: dict[FactKind, str] = {
-    FactKind.HOLIDAY: "法定节假日 holiday",
-    FactKind.ADJUSTED_WORKDAY: "调休上班 adjusted working day",
-    FactKind.OVERRIDE_REST: "自定义休息日 override: rest day",
-    FactKind.OVERRIDE_WORK: "自定义工作日 override: working day",
-    FactKind.PROVISIONAL: "暂无官方放假安排，按周一至周五推算（暂定） "
-    "no official schedule, Mon–Fri assumed (provisional)",
-}
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A computed instant (UTC) plus whether it rests on guessed days and which days shaped it."""
-
-    at: datetime
-    provisional: bool = False
-    facts: tuple[str, ...] = ()
-
-
-class DayInfo(NamedTuple):
-    working: bool
-    provisional: bool
-    kind: FactKind | None
 
 
 class HolidaySource(Protocol):
@@ -221,7 +196,7 @@ class BusinessCalendar:
 
     def working_days_between(self, first: date, last: date) -> tuple[tuple[date, ...], bool]:
         """Working dates in [first, last] inclusive and whether any is provisional."""
-        infos = [(d, self.day_info(d)) for d in _dates(first, last)]
+        infos = [(d, self.day_info(d)) for d in dates_between(first, last)]
         return tuple(d for d, i in infos if i.working), any(i.provisional for _, i in infos)
 
     # --- business time -------------------------------------------------------------------
@@ -234,7 +209,7 @@ class BusinessCalendar:
         """Count ``amount`` of open time from ``start``; a window's end is still on time."""
         if amount < timedelta(0):
             raise ValueError("amount must not be negative")
-        trace = _Trace(self)
+        trace = DeadlineTrace(self)
         remaining, cursor, day = amount, to_utc(start), self.local_date(start)
         for _ in range(_MAX_SCAN_DAYS):
             for opens, closes in self._open_intervals(day, trace):
@@ -254,7 +229,7 @@ class BusinessCalendar:
         if b < a:
             return -self.business_time_between(b, a)
         total = timedelta(0)
-        for day in _dates(self.local_date(a), self.local_date(b)):
+        for day in dates_between(self.local_date(a), self.local_date(b)):
             for opens, closes in self._open_intervals(day, None):
                 overlap = min(closes, b) - max(opens, a)
                 if overlap > timedelta(0):
@@ -262,7 +237,7 @@ class BusinessCalendar:
         return total
 
     def _open_intervals(
-        self, day: date, trace: _Trace | None
+        self, day: date, trace: DeadlineTrace | None
     ) -> tuple[tuple[datetime, datetime], ...]:
         found = self._days.get(day)
         if found is None:
@@ -299,7 +274,7 @@ class BusinessCalendar:
         """Deadline on the n-th working date after start's local date (民法典 201, rule 25)."""
         if n < 0:
             raise ValueError("n must not be negative")
-        trace = _Trace(self)
+        trace = DeadlineTrace(self)
         day, counted = self.local_date(start), 0
         for _ in range(_MAX_SCAN_DAYS + n * 7):
             if counted == n:
@@ -344,19 +319,19 @@ class BusinessCalendar:
         at = to_utc(start) + amount  # elapsed time: across a DST change 24 h stays 24 h
         if not roll_to_working_day:
             return Deadline(at)
-        trace = _Trace(self)
+        trace = DeadlineTrace(self)
         day = self.local_date(at)
         if trace.note(day).working:
             return trace.deadline(at)
         return self._next_working_end(day, trace, day_end)
 
     def _end_on(self, day: date, roll: bool, day_end: DayEnd) -> Deadline:
-        trace = _Trace(self)
+        trace = DeadlineTrace(self)
         if not roll or trace.note(day).working:
             return trace.deadline(self.day_end(day, day_end))
         return self._next_working_end(day, trace, day_end)
 
-    def _next_working_end(self, day: date, trace: _Trace, day_end: DayEnd) -> Deadline:
+    def _next_working_end(self, day: date, trace: DeadlineTrace, day_end: DayEnd) -> Deadline:
         for _ in range(_MAX_SCAN_DAYS):
             day += _ONE_DAY
             if trace.note(day).working:
@@ -370,56 +345,3 @@ class BusinessCalendar:
             if windows:
                 return self._instant(day, windows[-1].end_minute)
         return datetime.combine(day, time.max, tzinfo=self.zone).astimezone(UTC)
-
-
-def _dates(first: date, last: date) -> Iterator[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += _ONE_DAY
-
-
-class _Trace:
-    """Collects the days a computation looked at, to explain and flag its result."""
-
-    def __init__(self, calendar: BusinessCalendar) -> None:
-        self.calendar = calendar
-        self.days: dict[date, DayInfo] = {}
-
-    def note(self, day: date, info: DayInfo | None = None) -> DayInfo:
-        info = info if info is not None else self.calendar.day_info(day)
-        self.days[day] = info
-        return info
-
-    def deadline(self, at: datetime) -> Deadline:
-        provisional = any(i.provisional for i in self.days.values())
-        return Deadline(at.astimezone(UTC), provisional, self._facts())
-
-    def _facts(self) -> tuple[str, ...]:
-        runs: list[tuple[FactKind, date, date]] = []
-        for day in sorted(self.days):
-            kind = self.days[day].kind
-            if kind is None:
-                continue
-            if runs and runs[-1][0] is kind and runs[-1][2] + _ONE_DAY == day:
-                runs[-1] = (kind, runs[-1][1], day)
-            else:
-                runs.append((kind, day, day))
-        return tuple(self._describe(kind, first, last) for kind, first, last in runs)
-
-    def _describe(self, kind: FactKind, first: date, last: date) -> str:
-        names: list[str] = []
-        for day in _dates(first, last):
-            name = self.calendar.names.get(day)
-            if name and name not in names:
-                names.append(name)
-        text = f"{format_span(first, last)} {FACT_TEXT[kind]}"
-        return f"{text}: {', '.join(names)}" if names else text
-
-
-def format_span(first: date, last: date) -> str:
-    """2025-10-01..10-08 style; a single date prints once."""
-    if first == last:
-        return first.isoformat()
-    tail = last.strftime("%m-%d") if first.year == last.year else last.isoformat()
-    return f"{first.isoformat()}..{tail}"

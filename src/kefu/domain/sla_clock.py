@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from kefu.domain.calendar import BusinessCalendar, DayEnd, Deadline, Window, to_utc
+from kefu.domain.calendar import BusinessCalendar, DayEnd, Window, to_utc
+from kefu.domain.calendar_facts import Deadline
 from kefu.domain.errors import DomainError
 
 

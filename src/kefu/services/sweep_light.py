@@ -4,7 +4,7 @@ Most due clocks only notify someone. Those are handled from their stored columns
 columns (no spec parsing, no Case aggregate) and written set-based: one UPDATE per batch for the
 clocks, one executemany each for timeline, outbox and violation rows. A clock whose actions would
 change its case (raise priority, reassign, intervention, a default outcome) takes the full path
-in deadline_sweep, together with every other clock of that case in the batch.
+(`sweep_full.py`), together with every other clock of that case in the batch.
 """
 
 from __future__ import annotations
