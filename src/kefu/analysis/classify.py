@@ -16,7 +16,7 @@ import numpy as np
 
 from kefu.domain.types import Category
 
-from .tokenize import bigrams, normalize, tokens
+from .tokenize import bigram_tuple, bigrams, normalize, tokens
 
 # A rule decision needs this score and this lead over the runner-up; otherwise the model decides.
 RULE_MIN_SCORE = 2.0
@@ -152,7 +152,8 @@ class LinearModel:
         """Return the vocabulary index of each known feature of the text, repeats included."""
         words, pairs = self._words, self._bigrams
         ids = [i for t in tokens(text) if (i := words.get(t)) is not None]
-        ids.extend(i for b in bigrams(text) if (i := pairs.get(b)) is not None)
+        # The cached bigrams: search_terms indexes the case with the very same ones.
+        ids.extend(i for b in bigram_tuple(text) if (i := pairs.get(b)) is not None)
         return ids
 
     def predict_proba(self, text: str) -> list[tuple[Category, float]]:

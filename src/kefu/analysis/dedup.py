@@ -27,7 +27,7 @@ import threading
 from collections.abc import Hashable
 from functools import lru_cache
 from itertools import combinations
-from typing import cast
+from operator import add
 
 import numpy as np
 
@@ -71,14 +71,17 @@ WORD_RANGES = ((0x30, 0x39), (0x61, 0x7A), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (
 _lock = threading.Lock()
 _unigrams: np.ndarray | None = None
 
-# Bigram digests, keyed by (first << 21) | second: numpy builds the keys of a whole text at once,
-# so no bigram string is made unless its digest is missing. A plain dict, emptied when full
-# (rare: the common bigrams fit many times over); reads and writes are atomic under the GIL,
-# so threads share it.
-_DIGESTS: dict[int, bytes] = {}
-_DIGESTS_MAX = 1 << 18
-_CODE_BITS = 21
-_CODE_MASK = (1 << _CODE_BITS) - 1
+# Bigram digests: a direct-mapped cache of (key, digest) rows, the key being the bigram's two
+# UTF-32 code units read as one word (never 0, so a zeroed row is empty). A text's rows are
+# gathered and checked in a few numpy calls, where a dict costs a Python lookup (and, once it
+# holds 10**5 bigrams, a few cache misses) per bigram. A colliding bigram overwrites the row:
+# the cache stays at 16 MiB however long the server runs, and a key that no longer matches is
+# only a miss. Rows are read and written under _rows_lock, so no thread reads a half-written row.
+_ROW_BITS = 20
+_MUL = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of key * 2**64/phi
+_SHIFT = np.uint64(64 - _ROW_BITS)
+_rows_lock = threading.Lock()
+_rows: np.ndarray | None = None
 
 
 def _blake2b_8(feature: str) -> bytes:
@@ -96,65 +99,70 @@ def _unigram_digests() -> np.ndarray:
                 for lo, hi in WORD_RANGES:
                     for code in range(lo, hi + 1):
                         rows[code] = _blake2b_8(chr(code))
-                table = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(0x10000, 8)
-                _unigrams = table
+                # One little-endian word per row: take() gathers a text's rows as whole words.
+                _unigrams = np.frombuffer(b"".join(rows), dtype="<u8")
     return _unigrams
 
 
-def _feature_of(key: int) -> str:
-    if key <= _CODE_MASK:
-        return chr(key)
-    return chr(key >> _CODE_BITS) + chr(key & _CODE_MASK)
+def clear_bigram_cache() -> None:
+    """Forget every cached bigram digest (tests and benchmarks; results never change)."""
+    global _rows
+    with _rows_lock:
+        _rows = None
 
 
-def _digest(key: int) -> bytes:
-    d = _blake2b_8(_feature_of(key))
-    if len(_DIGESTS) >= _DIGESTS_MAX:
-        _DIGESTS.clear()
-    _DIGESTS[key] = d
-    return d
+def _digests_of(keys: np.ndarray) -> np.ndarray:
+    # The bigrams of all the keys decoded at once (each key is two UTF-32 code units) and
+    # encoded without a Python call per bigram: only blake2b's own calls remain per feature.
+    pairs = keys.tobytes().decode("utf-32-le")
+    out = []
+    for feature in map(str.encode, map(add, pairs[::2], pairs[1::2])):
+        h = _BLAKE2B_8.copy()
+        h.update(feature)
+        out.append(h.digest())
+    return np.frombuffer(b"".join(out), dtype="<u8")
 
 
-def _fill_misses(digests: list[bytes | None], keys: list[int]) -> list[bytes]:
-    # list.index scans in C: a text with a few new bigrams costs a few blake2b calls, not a
-    # Python pass over all of its features.
-    i = -1
-    try:
-        while True:
-            i = digests.index(None, i + 1)
-            digests[i] = _digest(keys[i])
-    except ValueError:
-        return cast(list[bytes], digests)
+def _bigram_digests(raw: bytes) -> np.ndarray:
+    # The digests of a folded text's bigrams, given its UTF-32-LE bytes: even pairs (0-1, 2-3,
+    # …) read from byte 0, odd pairs from byte 4, as one word each. A SimHash counts bits over
+    # all features, so their order does not matter.
+    global _rows
+    m = len(raw) // 4
+    keys = np.frombuffer(raw[: 8 * (m // 2)] + raw[4 : 4 + 8 * ((m - 1) // 2)], dtype=np.uint64)
+    at = (keys * _MUL) >> _SHIFT
+    with _rows_lock:
+        if _rows is None:
+            _rows = np.zeros((1 << _ROW_BITS, 2), dtype="<u8")
+        found: np.ndarray = _rows[at]
+        miss = np.flatnonzero(found[:, 0] != keys)
+        if miss.size:
+            found[miss, 0] = keys[miss]
+            found[miss, 1] = _digests_of(keys[miss])
+            _rows[at[miss]] = found[miss]
+    return found[:, 1]
 
 
 def fingerprint(text: str) -> int:
     """Return the 64-bit SimHash of the text as a signed integer (SQL BIGINT safe).
 
     Bit k is set when more than half of the features' hashes have bit k set. The unigram
-    digests are gathered from a table, the bigram keys built with numpy and their cached digests
-    joined as bytes; the bits are unpacked in one call and counted with one product: no Python
-    string or int per feature (``fingerprint_reference`` is the original computation; tests
-    hold the two equal)."""
+    digests are gathered from a table, the bigrams' from a direct-mapped cache keyed by words
+    read from the text's UTF-32 buffer; the bits are unpacked in one call and counted with one
+    product: no Python string or int per feature (``fingerprint_reference`` is the original
+    computation; tests hold the two equal)."""
     folded = "".join(_WORD.findall(normalize(text)))
     n = 2 * len(folded) - 1  # the unigrams and bigrams of ``features``
     if n < 1:
         return 0
-    codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
-    unigrams = _unigram_digests()[codes]
-    wide = codes.astype(np.int64)
-    keys: list[int] = ((wide[:-1] << _CODE_BITS) | wide[1:]).tolist()
-    digests = list(map(_DIGESTS.get, keys))
-    try:
-        joined = b"".join(digests)  # type: ignore[arg-type]  # a None (a miss) raises
-    except TypeError:
-        joined = b"".join(_fill_misses(digests, keys))
-    # A SimHash counts bits over all features: their order does not matter.
-    data = np.concatenate((unigrams.reshape(-1), np.frombuffer(joined, dtype=np.uint8)))
-    bits = np.unpackbits(data, bitorder="little")
+    raw = folded.encode("utf-32-le")
+    unigrams = _unigram_digests().take(np.frombuffer(raw, dtype=np.uint32))
+    data = np.concatenate((unigrams, _bigram_digests(raw))).view(np.uint8)
+    bits = np.unpackbits(data, bitorder="little").reshape(n, 64)
     # float32 sums are exact far beyond any text's feature count (2**24).
-    ones = _ONES[:n] @ bits.reshape(n, 64) if n <= len(_ONES) else bits.reshape(n, 64).sum(0)
-    packed = np.packbits(ones * 2 > n, bitorder="little")
-    return to_signed(int.from_bytes(packed.tobytes(), "little"))
+    ones = _ONES[:n] @ bits if n <= len(_ONES) else bits.sum(0)
+    packed = np.packbits(ones * 2 > n, bitorder="little").tobytes()
+    return int.from_bytes(packed, "little", signed=True)  # == to_signed of the unsigned value
 
 
 _ONES = np.ones(1 << 14, dtype=np.float32)

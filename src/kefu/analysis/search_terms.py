@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 from kefu.analysis import tokenize
 
@@ -16,16 +17,20 @@ def text_terms(subject: str, description: str) -> list[str]:
     """jieba tokens (split into letter/digit runs) then CJK bigrams of subject and description,
     deduplicated in first-seen order. Bigrams make any two-character query findable (退款)
     whatever jieba cut; tokens add the words and single characters jieba kept whole."""
-    text = tokenize.normalize(f"{subject}\n{description}")
-    seen: dict[str, None] = {}
-    # tokenize.tokens caches each line: intake's classifier has just cut these very lines, so
-    # indexing a new case costs no second jieba pass.
-    for token in tokenize.tokens(f"{subject}\n{description}"):
-        for piece in PIECE.findall(token):
-            seen[piece] = None
-    for bigram in tokenize.bigrams(text):
-        seen[bigram] = None
-    return list(seen)
+    return list(dict.fromkeys(_text_terms(subject, description)))
+
+
+def _text_terms(subject: str, description: str) -> chain[str]:
+    # Repeats included. Intake's classifier has just cut these very lines and taken their
+    # bigrams (both cached), so indexing a new case costs no second jieba pass.
+    text = f"{subject}\n{description}"
+    toks = tokenize.tokens(text)
+    # str.isalnum is exactly "one run of PIECE" (\w is isalnum or "_"; a unit test checks every
+    # code point), true of nearly every token: then the tokens are their own pieces. Otherwise
+    # one findall over the space-joined tokens yields the pieces of each token in turn (a space
+    # is no letter or digit, so no piece spans two tokens).
+    pieces = toks if all(map(str.isalnum, toks)) else PIECE.findall(" ".join(toks))
+    return chain(pieces, tokenize.bigram_tuple(text))
 
 
 def key_terms(number: str, order_no: str | None) -> list[str]:
@@ -42,5 +47,8 @@ def join_terms(text: list[str], keys: list[str]) -> str:
 
 
 def index_terms(subject: str, description: str, number: str, order_no: str | None) -> str:
-    """The search document of one case, ready for SearchRepo.index_case (pure)."""
-    return join_terms(text_terms(subject, description), key_terms(number, order_no))
+    """The search document of one case, ready for SearchRepo.index_case (pure).
+
+    ``join_terms(text_terms(…), key_terms(…))`` in one deduplicating pass (same order)."""
+    terms = chain(_text_terms(subject, description), key_terms(number, order_no))
+    return " ".join(dict.fromkeys(terms))

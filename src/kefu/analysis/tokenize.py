@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from itertools import chain
+from operator import add
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -181,13 +182,20 @@ def _tokens_cached(line: str) -> tuple[str, ...]:
 
 def bigrams(text: str) -> list[str]:
     """Return character bigrams of each CJK run, in order; a one-character run yields itself."""
+    return list(bigram_tuple(text))
+
+
+@lru_cache(maxsize=1024)
+def bigram_tuple(text: str) -> tuple[str, ...]:
+    """``bigrams`` as a tuple, cached: the classifier and the search terms of a case share it."""
     out: list[str] = []
+    # map(add, run, run[1:]) pairs neighbours in C, no slice per bigram.
     for run in _CJK_RUN.findall(normalize(text)):
         if len(run) == 1:
             out.append(run)
         else:
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+            out += map(add, run, run[1:])
+    return tuple(out)
 
 
 def search_terms(text: str) -> str:

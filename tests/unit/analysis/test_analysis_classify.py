@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kefu.analysis.classify import classify, get_model, rule_scores
+from kefu.analysis.classify import classify, features, get_model, rule_scores
 from kefu.domain.types import Category
 
 C = Category
@@ -117,3 +117,12 @@ def test_vectorised_probabilities_equal_the_reference_loop() -> None:
         assert [c for c, _ in new] == [c for c, _ in old]
         worst = max(worst, *(abs(p - q) for (_, p), (_, q) in zip(new, old, strict=True)))
     assert worst < 1e-9
+
+
+def test_feature_ids_are_the_known_features_in_order() -> None:
+    corpus = Path(__file__).resolve().parents[3] / "src/kefu/demo_data/complaints.txt"
+    texts = [*corpus.read_text(encoding="utf-8").splitlines()[:1500], "", "，。！", "abc 好"]
+    model = get_model()
+    for text in texts:
+        expected = [model.vocab[f] for f in features(text) if f in model.vocab]
+        assert model.feature_ids(text) == expected

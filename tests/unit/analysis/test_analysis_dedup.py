@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import unicodedata
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from kefu.analysis import dedup
 from kefu.analysis.dedup import (
-    _DIGESTS,
     _WORD,
     BANDS,
     WORD_RANGES,
     DuplicateIndex,
     band_keys,
+    clear_bigram_cache,
     fingerprint,
     fingerprint_reference,
     hamming,
@@ -136,7 +142,7 @@ def test_fingerprints_equal_the_original_computation() -> None:
 def test_fingerprints_unchanged_when_the_digest_cache_is_emptied() -> None:
     texts = _corpus()[:300]
     before = [fingerprint(t) for t in texts]
-    _DIGESTS.clear()
+    clear_bigram_cache()
     assert [fingerprint(t) for t in texts] == before
 
 
@@ -144,3 +150,61 @@ def test_word_ranges_are_the_characters_the_features_keep() -> None:
     in_ranges = {c for lo, hi in WORD_RANGES for c in range(lo, hi + 1)}
     kept = {c for c in range(0x110000) if _WORD.fullmatch(chr(c))}
     assert kept == in_ranges
+
+
+def _simhash_by_hand(text: str) -> int:
+    # The definition, written out: blake2b-64 of each unigram and bigram of the folded text,
+    # bit k set when more than half of the features set it.
+    folded = "".join(_WORD.findall(unicodedata.normalize("NFKC", text).lower()))
+    feats = [*folded, *(folded[i : i + 2] for i in range(len(folded) - 1))]
+    votes = [0] * 64
+    for f in feats:
+        h = int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "little")
+        for k in range(64):
+            votes[k] += h >> k & 1
+    return to_signed(sum(1 << k for k in range(64) if votes[k] * 2 > len(feats)))
+
+
+def test_fingerprints_equal_a_simhash_written_by_hand() -> None:
+    texts = [*BASE, *EDITED, "", "，。！", "a", "退", "ab", "ＡＢＣ１２３", "iPhone15 坏了 2-10岁"]
+    texts += _corpus()[:200]
+    assert [fingerprint(t) for t in texts] == [_simhash_by_hand(t) for t in texts]
+
+
+@pytest.fixture
+def tiny_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # 16 rows: nearly every bigram collides with another and overwrites its row.
+    monkeypatch.setattr(dedup, "_ROW_BITS", 4)
+    monkeypatch.setattr(dedup, "_SHIFT", np.uint64(60))
+    clear_bigram_cache()
+    yield
+    clear_bigram_cache()
+
+
+@pytest.mark.usefixtures("tiny_cache")
+def test_colliding_bigrams_only_miss() -> None:
+    texts = _corpus()[:300]
+    assert [fingerprint(t) for t in texts] == [fingerprint_reference(t) for t in texts]
+    assert dedup._rows is not None
+    assert dedup._rows.shape == (16, 2)
+
+
+@pytest.mark.usefixtures("tiny_cache")
+def test_fingerprints_from_many_threads_over_a_colliding_cache() -> None:
+    texts = _corpus()[:400]
+    expected = [fingerprint_reference(t) for t in texts]
+
+    def work(offset: int) -> list[int]:
+        return [fingerprint(t) for t in texts[offset:] + texts[:offset]]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(0, 400, 50)))
+    for offset, got in zip(range(0, 400, 50), results, strict=True):
+        assert got == expected[offset:] + expected[:offset]
+
+
+def test_bigram_cache_has_a_fixed_size() -> None:
+    for t in _corpus()[:500]:
+        fingerprint(t)
+    assert dedup._rows is not None
+    assert dedup._rows.shape == (1 << dedup._ROW_BITS, 2)

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.analysis.tokenize import (
+    _CJK_RUN,
+    bigram_tuple,
     bigrams,
     cut_words,
     get_tokenizer,
@@ -151,3 +153,37 @@ def test_normalize_is_nfkc_then_lower(text: str) -> None:
 def test_normalize_matches_nfkc_on_the_corpus() -> None:
     for line in _corpus_lines():
         assert normalize(line) == unicodedata.normalize("NFKC", line).lower()
+
+
+def _bigrams_loop(text: str) -> list[str]:
+    # The original bigrams(): a Python loop over the CJK runs.
+    out: list[str] = []
+    for run in _CJK_RUN.findall(normalize(text)):
+        out.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return out
+
+
+def test_bigrams_equal_the_loop_over_runs_on_the_corpus() -> None:
+    texts = _corpus_lines()
+    assert [bigrams(t) for t in texts] == [_bigrams_loop(t) for t in texts]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from([*_CHARS, "退", "款", "慢", " "]), max_size=16).map("".join))
+def test_bigrams_equal_the_loop_over_runs(text: str) -> None:
+    assert bigrams(text) == _bigrams_loop(text)
+
+
+def test_bigram_cache_is_bounded_and_returns_fresh_lists() -> None:
+    assert bigram_tuple.cache_info().maxsize is not None
+    first = bigrams("退款慢")
+    first.append("x")
+    assert bigrams("退款慢") == ["退款", "款慢"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_CHARS), max_size=16).map("".join) | st.text(max_size=24))
+def test_normalize_is_idempotent(text: str) -> None:
+    # search_terms takes the bigrams of the text as the classifier does (normalised once);
+    # the original normalised twice: the same whenever a second pass changes nothing.
+    assert normalize(normalize(text)) == normalize(text)
