@@ -197,3 +197,26 @@ def test_buyer_files_agent_screens_and_accepts(
     data = shot.read_bytes()
     assert len(data) > 1000
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_agent_corrects_a_category_from_the_case_page(browser: Any, demo_server: Server) -> None:
+    server = demo_server
+    agent = login(browser, server, "agent1", "/cases")
+    first = agent.locator("a[href^='/cases/KF']").first
+    number = str(first.inner_text()).strip()
+    first.click()
+    agent.wait_for_url(f"{server.base_url}/cases/{number}")
+    form = agent.get_by_test_id("category-form")
+    select = form.locator("select[name=category]")
+    current = select.input_value()
+    target = "发票" if current != "发票" else "其他"
+    select.select_option(target)
+    submit(agent, "[data-testid=recategorize]")
+    assert agent.url.endswith(f"/cases/{number}")
+    assert agent.get_by_test_id("errors").count() == 0
+    assert agent.get_by_test_id("category-form").locator("select").input_value() == target
+    assert f"类别 Category：{target}" in agent.locator("section.facts").inner_text()
+    assert agent.get_by_test_id("flags-link").count() == 0
+    agent.get_by_test_id("duty-link").click()
+    agent.wait_for_url(f"{server.base_url}/duty")
+    assert agent.locator("tr[data-testid^='duty-']").count() == 1

@@ -86,3 +86,20 @@ def test_full_pii_only_for_the_buyer_and_staff() -> None:
     assert not rbac.sees_full_pii(Actor(11, frozenset({B})), buyer_id=10)
     assert not rbac.sees_full_pii(Actor(30, frozenset({S}), shop_id=5), buyer_id=10)
     assert rbac.sees_full_pii(Actor(20, frozenset({A})), buyer_id=10)
+
+
+@pytest.mark.parametrize(
+    ("actor", "username", "allowed"),
+    [
+        (Actor(1, frozenset({A}), "agent1"), "agent1", True),  # clocks in and out
+        (Actor(1, frozenset({A}), "agent1"), "agent2", False),
+        (Actor(2, frozenset({T}), "tech1"), "tech1", True),
+        (Actor(3, frozenset({SV}), "sup"), "agent2", True),
+        (Actor(4, frozenset({AD}), "admin"), "agent2", True),
+        (Actor(5, frozenset({B}), "buyer1"), "buyer1", False),  # buyers keep no shifts
+        (Actor(6, frozenset({S}), "seller1"), "seller1", False),
+        (Actor(7, frozenset({A}), ""), "", False),  # no name, no self
+    ],
+)
+def test_who_may_set_whose_duty(actor: Actor, username: str, allowed: bool) -> None:
+    assert rbac.can_set_duty(actor, username) is allowed

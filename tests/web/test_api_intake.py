@@ -92,3 +92,18 @@ def test_supervisors_put_agents_on_duty_and_new_cases_reach_them(
     )
     assert bad.status_code == 422
     assert bad.json()["fields"][0]["field"] == "shift_start"
+
+
+def test_staff_set_their_own_duty_and_nobody_elses(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    own = client.put(
+        "/api/v1/staff/agent1/availability", headers=headers["agent"], json={"on_duty": False}
+    )
+    assert own.status_code == 200, own.text
+    assert own.json()["on_duty"] is False
+    other = client.put(
+        "/api/v1/staff/agent1/availability", headers=headers["tech"], json={"on_duty": True}
+    )
+    assert other.status_code == 403
+    assert "只能设置自己的值班状态" in other.json()["message_zh"]

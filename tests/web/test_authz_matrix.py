@@ -167,7 +167,7 @@ MATRIX: list[tuple[str, Request, dict[str, int]]] = [
     (
         "staff availability",
         lambda n: ("PUT", "/api/v1/staff/agent1/availability", {"json": {"on_duty": True}}),
-        _SUPERVISORS_ONLY,
+        {**_SUPERVISORS_ONLY, "agent": 200},  # agent1 clocks in; others only if they manage
     ),
     (
         "assign",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.pool import Pool
 
@@ -70,6 +70,10 @@ class PeopleRepo:
         team_ids = frozenset(
             int(t) for t in self.conn.execute(_TEAMS_OF, {"b_user": row["id"]}).scalars()
         )
+        return self._record(row, team_ids)
+
+    @staticmethod
+    def _record(row: RowMapping, team_ids: frozenset[int]) -> UserRecord:
         return UserRecord(
             int(row["id"]),
             row["username"],
@@ -233,6 +237,25 @@ class PeopleRepo:
             )
         )
         return {int(r.id) for r in rows if role in r.roles.split(",")}
+
+    def staff_directory(self, roles: frozenset[Role]) -> list[UserRecord]:
+        """Active users holding any of the roles, with their teams, in two queries (the console
+        lists them on every staff case page), ordered by username."""
+        rows = self.conn.execute(
+            select(users)
+            .where(or_(*(users.c.roles.contains(r.value) for r in roles)), users.c.is_active)
+            .order_by(users.c.username)
+        ).mappings()
+        wanted = {r.value for r in roles}
+        found = [r for r in rows if wanted & set(r["roles"].split(","))]
+        teams: dict[int, set[int]] = {int(r["id"]): set() for r in found}
+        if teams:
+            membership = select(team_members.c.user_id, team_members.c.team_id).where(
+                team_members.c.user_id.in_(list(teams))
+            )
+            for user_id, team_id in self.conn.execute(membership):
+                teams[int(user_id)].add(int(team_id))
+        return [self._record(r, frozenset(teams[int(r["id"])])) for r in found]
 
     def user_ids_for_team(self, team_id: int) -> set[int]:
         return {

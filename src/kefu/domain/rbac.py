@@ -94,6 +94,14 @@ def require(actor: Actor, permission: Permission) -> None:
         )
 
 
+def can_set_duty(actor: Actor, username: str) -> bool:
+    """Supervisors and admins set anyone's duty and shift; staff who keep shifts clock
+    themselves in and out (auto-assignment must never wait for a supervisor to notice)."""
+    if can(actor, Permission.MANAGE_AVAILABILITY):
+        return True
+    return bool(username) and username == actor.username and bool(actor.roles & ON_DUTY_ROLES)
+
+
 def can_view_case(
     actor: Actor,
     *,

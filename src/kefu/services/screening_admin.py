@@ -7,7 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from kefu.domain import rbac
-from kefu.domain.errors import FieldError, InvalidInput, NotFound, VersionConflict
+from kefu.domain.errors import (
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    VersionConflict,
+)
 from kefu.domain.rbac import Permission
 from kefu.domain.routing import parse_shift_time
 from kefu.domain.screening import FlagStatus
@@ -120,6 +126,17 @@ def review_buyer_flag(
         uow.commit()
 
 
+def flags_for_review(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    """Open flags, newest first, each with the buyer's username and display name (console)."""
+    rbac.require(actor, Permission.REVIEW_BUYER_FLAGS)
+    with uow:
+        found = uow.intake.flags(status=FlagStatus.OPEN)
+        for flag in found:
+            buyer = uow.people.user_by_id(flag["buyer_id"])
+            flag["buyer_username"], flag["buyer_name"] = buyer.username, buyer.display_name
+        return found
+
+
 def set_availability(
     uow: UnitOfWork,
     *,
@@ -130,8 +147,63 @@ def set_availability(
     shift_end: str,
     working_days_only: bool,
 ) -> dict[str, Any]:
-    """Record who takes new cases and when; supervisors and admins set it for their staff."""
-    rbac.require(actor, Permission.MANAGE_AVAILABILITY)
+    """Record who takes new cases and when: supervisors and admins for anyone, staff who keep
+    shifts for themselves (`rbac.can_set_duty`)."""
+    if not rbac.can_set_duty(actor, username):
+        raise PermissionDenied(
+            "只能设置自己的值班状态（主管和管理员可设置所有人）",
+            "you may set only your own duty status (supervisors and admins set anyone's)",
+        )
+    return _store_availability(
+        uow,
+        username=username,
+        on_duty=on_duty,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        working_days_only=working_days_only,
+    )
+
+
+def duty_roster(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    """Who is on duty and when: everyone who keeps shifts for supervisors and admins, else the
+    actor alone; someone never set up is shown off duty."""
+    manages = rbac.can(actor, Permission.MANAGE_AVAILABILITY)
+    if not manages and not actor.roles & rbac.ON_DUTY_ROLES:
+        raise PermissionDenied("只有客服人员有值班状态", "only staff keep duty status")
+    with uow:
+        if manages:
+            people = uow.people.staff_directory(rbac.ON_DUTY_ROLES)
+        else:
+            people = [uow.people.user_by_id(actor.user_id)]
+        codes = uow.people.team_codes()
+        roster = []
+        for user in people:
+            found = uow.intake.availability(user.id) or {}
+            roster.append(
+                {
+                    "username": user.username,
+                    "display_name": user.display_name,
+                    "teams": sorted(codes[t] for t in user.team_ids if t in codes),
+                    "set_up": bool(found),
+                    "on_duty": bool(found.get("on_duty", False)),
+                    "shift_start": found.get("shift_start", "09:00"),
+                    "shift_end": found.get("shift_end", "18:00"),
+                    "working_days_only": bool(found.get("working_days_only", True)),
+                    "open_assigned": int(found.get("open_assigned", 0)),
+                }
+            )
+        return sorted(roster, key=lambda r: r["username"])
+
+
+def _store_availability(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    on_duty: bool,
+    shift_start: str,
+    shift_end: str,
+    working_days_only: bool,
+) -> dict[str, Any]:
     errors = []
     for name, raw in (("shift_start", shift_start), ("shift_end", shift_end)):
         try:

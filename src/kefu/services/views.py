@@ -15,7 +15,7 @@ from kefu.domain import rbac
 from kefu.domain.case import Case
 from kefu.domain.errors import FieldError, InvalidInput
 from kefu.domain.rbac import Permission
-from kefu.domain.types import Actor
+from kefu.domain.types import Actor, Role
 from kefu.domain.workflow import Action
 from kefu.services.cases import load_visible
 from kefu.services.unit_of_work import UnitOfWork
@@ -263,3 +263,42 @@ def case_timeline(
         case = load_visible(uow, actor, number)
         assert case.id is not None
         return uow.records.timeline(case.id, include_internal=actor.is_staff, after_id=after_id)
+
+
+@dataclass(frozen=True)
+class AssignOptions:
+    """What the case page's assign form offers: team codes and assignable staff."""
+
+    teams: list[str]
+    staff: list[dict[str, Any]]  # {username, display_name, teams}
+    current_team: str | None
+    current_assignee: str | None
+
+
+def assign_options(
+    uow: UnitOfWork, *, actor: Actor, team_id: int | None, assignee_id: int | None
+) -> AssignOptions:
+    """Teams and people the actor may assign a case to (agents: their own teams, their team
+    mates, supervisors and admins); the service still decides on submit."""
+    rbac.require(actor, Permission.ASSIGN_CASE)
+    with uow:
+        codes = uow.people.team_codes()
+        everywhere = rbac.can(actor, Permission.SEE_ALL_CASES)
+        team_ids = set(codes) if everywhere else set(actor.team_ids) & set(codes)
+        staff = []
+        for user in uow.people.staff_directory(rbac.ASSIGNABLE_ROLES):
+            if everywhere or user.team_ids & team_ids or not user.roles.isdisjoint(_LEADS):
+                teams = sorted(codes[t] for t in user.team_ids if t in codes)
+                staff.append(
+                    {"username": user.username, "display_name": user.display_name, "teams": teams}
+                )
+        current = uow.people.user_by_id(assignee_id).username if assignee_id else None
+        return AssignOptions(
+            teams=sorted(codes[t] for t in team_ids),
+            staff=staff,
+            current_team=codes.get(team_id) if team_id is not None else None,
+            current_assignee=current,
+        )
+
+
+_LEADS = frozenset({Role.SUPERVISOR, Role.ADMIN})  # assignable in any team (cases.assign_case)

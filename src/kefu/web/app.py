@@ -33,6 +33,7 @@ from kefu.web import (
     pages,
     pages_calls,
     pages_chat,
+    pages_console,
 )
 from kefu.web.auth import TokenCache
 from kefu.web.errors import domain_error_handler, http_error_handler, validation_error_handler
@@ -143,6 +144,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(api_search.router)  # full-text search over cases
     api.include_router(pages.router)
     api.include_router(pages_calls.router)  # the phone channel's console page
+    api.include_router(pages_console.router)  # category, assignment, flags, duty
     api.include_router(pages_chat.router)  # the chat channel's pages (buyer and staff)
     static = Path(__file__).parent / "static"
     api.mount("/static", StaticFiles(directory=static), name="static")

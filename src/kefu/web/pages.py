@@ -16,7 +16,7 @@ from kefu.domain import rbac
 from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound
 from kefu.domain.orders import SHANGHAI
 from kefu.domain.screening import PriorResolution, kinds_for
-from kefu.domain.types import Actor, CaseKind, Channel, FeedbackType
+from kefu.domain.types import Actor, CaseKind, Category, Channel, FeedbackType
 from kefu.domain.workflow import (
     ACTION_ZH,
     FIELD_PARAMS,
@@ -254,9 +254,10 @@ def _prior_resolution(raw: str) -> PriorResolution:
         ) from None
 
 
-def _detail(
+def render_case(
     request: Request, actor: Actor, number: str, errors: list[FieldError], status: int = 200
 ) -> Response:
+    """The case page, with errors above it (also used by pages_console's case forms)."""
     app = _app(request)
     view = views.get_case_view(app.uow(), actor=actor, number=number, now=app.clock.now())
     screening = None
@@ -265,6 +266,11 @@ def _detail(
             screening = screening_admin.screening_of(app.reader(), actor=actor, number=number)
         except NotFound:  # cases filed before screening existed have no verdict
             screening = None
+    assign = None  # the console's forms (pages_console.py): what the actor may offer
+    if rbac.can(actor, rbac.Permission.ASSIGN_CASE):
+        assign = views.assign_options(
+            app.reader(), actor=actor, team_id=view.case.team_id, assignee_id=view.case.assignee_id
+        )
     return render_page(
         request,
         "case.html",
@@ -273,6 +279,9 @@ def _detail(
         view=view,
         case=view.case,
         screening=screening,
+        assign=assign,
+        can_recategorize=rbac.can(actor, rbac.Permission.RECATEGORIZE),
+        categories=list(Category),
         errors=errors,
         needs={a.value: name for a, name in TEXT_PARAM.items()},
         fields={a.value: names for a, names in FIELD_PARAMS.items()},
@@ -289,7 +298,7 @@ def case_detail(request: Request, number: str) -> Response:
     actor = optional_actor(request)
     if actor is None:
         return login_redirect(request)
-    return _detail(request, actor, number, [])
+    return render_case(request, actor, number, [])
 
 
 @router.post("/cases/{number}/act", response_class=HTMLResponse)
@@ -325,7 +334,7 @@ def act(
             policy=app.policy,
         )
     except DomainError as exc:
-        return _detail(request, actor, number, error_list(exc), exc.status)
+        return render_case(request, actor, number, error_list(exc), exc.status)
     return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
@@ -347,7 +356,7 @@ def message(
             app.uow(), actor=actor, number=number, body=body, internal=internal, now=app.clock.now()
         )
     except DomainError as exc:
-        return _detail(request, actor, number, error_list(exc), exc.status)
+        return render_case(request, actor, number, error_list(exc), exc.status)
     return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
@@ -374,5 +383,7 @@ async def evidence(
             policy=app.policy,
         )
     except DomainError as exc:
-        return await run_in_threadpool(_detail, request, actor, number, error_list(exc), exc.status)
+        return await run_in_threadpool(
+            render_case, request, actor, number, error_list(exc), exc.status
+        )
     return RedirectResponse(f"/cases/{number}", status_code=303)
