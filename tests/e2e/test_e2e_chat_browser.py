@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,6 @@ import pytest
 
 from tests.e2e.helpers import Server, run_cli, start_server
 from tests.e2e.test_e2e_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DEMO_PASSWORD,
     TIMEOUT_MS,
     submit,
@@ -23,24 +20,6 @@ from tests.e2e.test_e2e_browser import (
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 QUESTION = "蓝牙耳机右耳完全没有声音，重新配对也不行，想换一副。"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is required under CI=true")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

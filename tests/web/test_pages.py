@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.builders import PASSWORD
+from tests.web.page_helpers import csrf, login
 
 COMPLAINT = {
     "kind": "complaint",
@@ -15,19 +15,6 @@ COMPLAINT = {
     "description": "快递送到时外箱压坏，里面的杯子碎了两个。",
     "contact_phone": "13812345678",
 }
-
-
-def _login(client: TestClient, username: str) -> None:
-    r = client.post(
-        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def test_login_rejects_a_wrong_password_in_both_languages(client: TestClient, headers) -> None:  # type: ignore[no-untyped-def]
@@ -40,7 +27,7 @@ def test_login_rejects_a_wrong_password_in_both_languages(client: TestClient, he
 
 def test_queue_filters_and_shows_only_allowed_actions(client: TestClient, headers) -> None:  # type: ignore[no-untyped-def]
     number = client.post("/api/v1/cases", headers=headers["buyer"], json=COMPLAINT).json()["number"]
-    _login(client, "agent1")
+    login(client, "agent1")
     page = client.get("/cases?status=submitted")
     assert page.status_code == 200
     assert number in page.text
@@ -50,14 +37,14 @@ def test_queue_filters_and_shows_only_allowed_actions(client: TestClient, header
     assert set(re.findall(r'data-action="([a-z_]+)"', detail)) == {"start_screening"}
     r = client.post(
         f"/cases/{number}/act",
-        data={"csrf": _csrf(detail), "action": "start_screening", "version": "1"},
+        data={"csrf": csrf(detail), "action": "start_screening", "version": "1"},
         follow_redirects=False,
     )
     assert r.status_code == 303
     detail = client.get(f"/cases/{number}").text
     assert set(re.findall(r'data-action="([a-z_]+)"', detail)) == {"accept", "reject"}
     stale = client.post(
-        f"/cases/{number}/act", data={"csrf": _csrf(detail), "action": "accept", "version": "1"}
+        f"/cases/{number}/act", data={"csrf": csrf(detail), "action": "accept", "version": "1"}
     )
     assert stale.status_code == 409
     assert "请刷新后重试" in stale.text
@@ -66,11 +53,11 @@ def test_queue_filters_and_shows_only_allowed_actions(client: TestClient, header
 def test_buyer_form_lists_every_missing_field_and_rejects_forged_posts(
     client: TestClient, headers
 ) -> None:  # type: ignore[no-untyped-def]
-    _login(client, "buyer1")
+    login(client, "buyer1")
     form = client.get("/cases/new?order_no=DD0001").text
     assert "无线蓝牙耳机" in form  # the order's lines are offered
     r = client.post(
-        "/cases/new", data={"csrf": _csrf(form), "kind": "complaint", "order_no": "DD0001"}
+        "/cases/new", data={"csrf": csrf(form), "kind": "complaint", "order_no": "DD0001"}
     )
     assert r.status_code == 422
     for field in ("subject", "description", "contact_phone"):
@@ -87,7 +74,7 @@ def test_buyer_form_lists_every_missing_field_and_rejects_forged_posts(
     assert "csrf" in forged.text
     ok = client.post(
         "/cases/new",
-        data={"csrf": _csrf(form), "line_nos": "1", **COMPLAINT},
+        data={"csrf": csrf(form), "line_nos": "1", **COMPLAINT},
         follow_redirects=False,
     )
     assert ok.status_code == 303
@@ -99,12 +86,12 @@ def test_staff_see_the_screening_verdict_and_buyers_only_the_kinds_that_apply(
     headers,  # type: ignore[no-untyped-def]
 ) -> None:
     number = client.post("/api/v1/cases", headers=headers["buyer"], json=COMPLAINT).json()["number"]
-    _login(client, "agent1")
+    login(client, "agent1")
     panel = client.get(f"/cases/{number}").text
     assert 'data-testid="screening"' in panel
     assert "acceptance_window" in panel
     client.cookies.clear()
-    _login(client, "buyer1")
+    login(client, "buyer1")
     without_order = client.get("/cases/new").text
     assert re.findall(
         r'<option value="(feedback|complaint|dispute|aftersales)"', without_order
@@ -132,12 +119,12 @@ def test_the_buyer_ships_a_return_from_the_case_page(client: TestClient, headers
             json={"version": version},
         )
         assert r.status_code == 200, r.json()
-    _login(client, "buyer1")
+    login(client, "buyer1")
     detail = client.get(f"/cases/{number}").text
     assert 'name="carrier"' in detail
     assert 'name="tracking_no"' in detail
     version = client.get(f"/api/v1/cases/{number}", headers=headers["buyer"]).json()["version"]
-    form = {"csrf": _csrf(detail), "action": "ship_return", "version": str(version)}
+    form = {"csrf": csrf(detail), "action": "ship_return", "version": str(version)}
     missing = client.post(f"/cases/{number}/act", data=form)
     assert missing.status_code == 422
     assert "<strong>carrier</strong>" in missing.text
@@ -154,12 +141,12 @@ def test_the_buyer_ships_a_return_from_the_case_page(client: TestClient, headers
 def test_an_agent_logs_a_call_from_the_console_and_it_becomes_a_case(
     client: TestClient, headers
 ) -> None:  # type: ignore[no-untyped-def]
-    _login(client, "agent1")
+    login(client, "agent1")
     queue = client.get("/cases").text
     assert 'href="/calls/new"' in queue
     form = client.get("/calls/new").text
     call = {
-        "csrf": _csrf(form),
+        "csrf": csrf(form),
         "caller_number": "not-a-number",
         "caller_name": "刘洋",
         "started_at": "2026-11-24T09:30",
@@ -186,12 +173,12 @@ def test_an_agent_logs_a_call_from_the_console_and_it_becomes_a_case(
 
 
 def test_a_buyer_cannot_log_calls(client: TestClient, headers) -> None:  # type: ignore[no-untyped-def]
-    _login(client, "buyer1")
+    login(client, "buyer1")
     assert 'href="/calls/new"' not in client.get("/cases").text
     page = client.get("/calls/new")
     assert page.status_code == 403
     r = client.post(
         "/calls/new",
-        data={"csrf": _csrf(page.text), "caller_number": "13812345678", "notes": "x" * 30},
+        data={"csrf": csrf(page.text), "caller_number": "13812345678", "notes": "x" * 30},
     )
     assert r.status_code == 403

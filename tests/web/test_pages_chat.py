@@ -9,28 +9,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import App
-from tests.builders import PASSWORD
+from tests.web.page_helpers import csrf, login
 
 QUESTION = "耳机右耳完全没有声音，重新配对也不行，想换货。"
-
-
-def _login(client: TestClient, username: str) -> None:
-    r = client.post(
-        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def _as(client: TestClient, username: str) -> TestClient:
     """Another browser: its own cookie jar over the same application."""
     other = TestClient(client.app)
-    _login(other, username)
+    login(other, username)
     return other
 
 
@@ -38,7 +25,7 @@ def _start(buyer: TestClient, body: str = QUESTION, order_no: str = "DD0001") ->
     form = buyer.get("/chats").text
     r = buyer.post(
         "/chats",
-        data={"csrf": _csrf(form), "order_no": order_no, "body": body},
+        data={"csrf": csrf(form), "order_no": order_no, "body": body},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
@@ -195,7 +182,7 @@ def test_wrong_roles_get_a_403_page_in_both_languages(
     agent = _as(client, "agent1")
     page = agent.get("/chats").text
     assert 'data-testid="start-chat-form"' not in page  # staff do not start chats
-    r = agent.post("/chats", data={"csrf": _csrf(page), "body": "我也想问"})
+    r = agent.post("/chats", data={"csrf": csrf(page), "body": "我也想问"})
     assert r.status_code == 403
     assert "your role lacks the permission start_chat" in r.text
     stranger = _as(client, "buyer2")
@@ -235,7 +222,7 @@ def test_rejected_forms_come_back_filled_in_with_reasons_in_both_languages(
 ) -> None:
     buyer = _as(client, "buyer1")
     page = buyer.get("/chats").text
-    r = buyer.post("/chats", data={"csrf": _csrf(page), "order_no": "DD0001", "body": "   "})
+    r = buyer.post("/chats", data={"csrf": csrf(page), "order_no": "DD0001", "body": "   "})
     assert r.status_code == 422
     assert "<strong>body</strong>" in r.text
     assert "请写下您的问题" in r.text

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import App
-from tests.builders import COMPLAINT_TEXTS, PASSWORD, a_user
+from tests.builders import COMPLAINT_TEXTS, a_user
+from tests.web.page_helpers import csrf, login
 
 Headers = dict[str, dict[str, str]]
 COMPLAINT = {
@@ -20,20 +21,6 @@ COMPLAINT = {
     "description": COMPLAINT_TEXTS[0],
     "contact_phone": "13812345678",
 }
-
-
-def _login(client: TestClient, username: str) -> None:
-    client.cookies.clear()
-    r = client.post(
-        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def _version(html: str) -> str:
@@ -62,20 +49,20 @@ def test_an_agent_corrects_the_category_and_it_is_exported(
     client: TestClient, headers: Headers
 ) -> None:
     number = _file(client, headers)["number"]
-    _login(client, "agent1")
+    login(client, "agent1")
     page = client.get(f"/cases/{number}").text
     assert 'data-testid="category-form"' in page
     assert 'data-testid="assign-form"' in page
     r = client.post(
         f"/cases/{number}/category",
-        data={"csrf": _csrf(page), "category": "描述不符/虚假宣传", "version": _version(page)},
+        data={"csrf": csrf(page), "category": "描述不符/虚假宣传", "version": _version(page)},
         follow_redirects=False,
     )
     assert (r.status_code, r.headers["location"]) == (303, f"/cases/{number}")
     assert '<option value="描述不符/虚假宣传" selected>' in client.get(f"/cases/{number}").text
     exported = client.get("/api/v1/classification/overrides", headers=headers["supervisor"])
     assert [i["label"] for i in exported.json()["items"]] == ["描述不符/虚假宣传"]
-    _login(client, "buyer1")
+    login(client, "buyer1")
     own = client.get(f"/cases/{number}").text
     assert 'data-testid="console"' not in own
 
@@ -85,12 +72,12 @@ def test_an_agent_assigns_within_the_team_and_is_refused_outside_it(
 ) -> None:
     a_user(app, "agent2", "agent")
     number = _file(client, headers)["number"]
-    _login(client, "agent1")
+    login(client, "agent1")
     page = client.get(f"/cases/{number}").text
     assert '<option value="agent2">' in page  # a team mate is offered
     r = client.post(
         f"/cases/{number}/assign",
-        data={"csrf": _csrf(page), "team": "cs", "assignee": "agent2", "version": _version(page)},
+        data={"csrf": csrf(page), "team": "cs", "assignee": "agent2", "version": _version(page)},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
@@ -98,18 +85,18 @@ def test_an_agent_assigns_within_the_team_and_is_refused_outside_it(
     assert "团队 Team：cs · 负责人 Assignee：agent2" in page
     outside = client.post(
         f"/cases/{number}/assign",
-        data={"csrf": _csrf(page), "team": "tech", "assignee": "", "version": _version(page)},
+        data={"csrf": csrf(page), "team": "tech", "assignee": "", "version": _version(page)},
     )
     _page_error(outside, 403, "只能在自己的团队内分配", "agents assign within their teams")
     assert "团队 Team：cs · 负责人 Assignee：agent2" in outside.text  # nothing changed
     unknown = client.post(
         f"/cases/{number}/assign",
-        data={"csrf": _csrf(page), "team": "cs", "assignee": "nobody", "version": _version(page)},
+        data={"csrf": csrf(page), "team": "cs", "assignee": "nobody", "version": _version(page)},
     )
     _page_error(unknown, 422, "没有可分配的客服 nobody", "no staff member nobody")
     no_team = client.post(
         f"/cases/{number}/assign",
-        data={"csrf": _csrf(page), "team": "nope", "version": _version(page)},
+        data={"csrf": csrf(page), "team": "nope", "version": _version(page)},
     )
     _page_error(no_team, 422, "没有团队 nope", "no team nope")
 
@@ -119,7 +106,7 @@ def test_a_stale_form_says_someone_else_changed_the_case_and_shows_it(
 ) -> None:
     case = _file(client, headers)
     number = case["number"]
-    _login(client, "agent1")
+    login(client, "agent1")
     page = client.get(f"/cases/{number}").text
     changed = client.post(
         f"/api/v1/cases/{number}/category",
@@ -129,14 +116,14 @@ def test_a_stale_form_says_someone_else_changed_the_case_and_shows_it(
     assert changed.status_code == 200, changed.text
     stale = client.post(
         f"/cases/{number}/category",
-        data={"csrf": _csrf(page), "category": "服务态度", "version": _version(page)},
+        data={"csrf": csrf(page), "category": "服务态度", "version": _version(page)},
     )
     _page_error(stale, 409, "已被他人修改", "someone else changed this case")
     assert '<option value="其他" selected>' in stale.text  # the current state is shown
     assert f'name="version" value="{changed.json()["version"]}"' in stale.text
     stale_assign = client.post(
         f"/cases/{number}/assign",
-        data={"csrf": _csrf(page), "team": "cs", "version": _version(page)},
+        data={"csrf": csrf(page), "team": "cs", "version": _version(page)},
     )
     _page_error(stale_assign, 409, "已被他人修改", "reload and retry")
 
@@ -147,10 +134,10 @@ REJECTED_TEXTS = ("太差了太差了太差了太差了", "垃圾垃圾垃圾垃
 def test_a_supervisor_reviews_a_flagged_buyer(client: TestClient, headers: Headers) -> None:
     for text in REJECTED_TEXTS:
         assert _file(client, headers, text)["status"] == "rejected"
-    _login(client, "agent1")
+    login(client, "agent1")
     assert 'data-testid="flags-link"' not in client.get("/cases").text
     _page_error(client.get("/flags"), 403, "当前角色无权限", "review_buyer_flags")
-    _login(client, "sup")
+    login(client, "sup")
     assert 'data-testid="flags-link"' in client.get("/cases").text
     page = client.get("/flags")
     assert page.status_code == 200
@@ -159,23 +146,23 @@ def test_a_supervisor_reviews_a_flagged_buyer(client: TestClient, headers: Heade
     flag_id = re.search(r'action="/flags/(\d+)/review"', page.text)
     assert flag_id
     url = f"/flags/{flag_id.group(1)}/review"
-    bad = client.post(url, data={"csrf": _csrf(page.text), "decision": "maybe"})
+    bad = client.post(url, data={"csrf": csrf(page.text), "decision": "maybe"})
     _page_error(bad, 422, "复核结论只能是", "decision must be cleared or confirmed")
     r = client.post(
-        url, data={"csrf": _csrf(page.text), "decision": "confirmed"}, follow_redirects=False
+        url, data={"csrf": csrf(page.text), "decision": "confirmed"}, follow_redirects=False
     )
     assert (r.status_code, r.headers["location"]) == (303, "/flags")
     assert "没有待复核的标记" in client.get("/flags").text
     flags = client.get("/api/v1/buyer-flags?status=confirmed", headers=headers["supervisor"])
     assert [f["status"] for f in flags.json()["items"]] == ["confirmed"]
-    again = client.post(url, data={"csrf": _csrf(page.text), "decision": "cleared"})
+    again = client.post(url, data={"csrf": csrf(page.text), "decision": "cleared"})
     _page_error(again, 404, "open flag")
 
 
 def test_an_agent_going_off_duty_is_skipped_by_auto_assignment(
     client: TestClient, headers: Headers
 ) -> None:
-    _login(client, "agent1")
+    login(client, "agent1")
     page = client.get("/duty").text
     assert 'data-testid="duty-agent1"' in page
     assert re.findall(r'<tr data-testid="duty-([a-z0-9_]+)"', page) == ["agent1"]  # own row only
@@ -183,7 +170,7 @@ def test_an_agent_going_off_duty_is_skipped_by_auto_assignment(
     shift = {"shift_start": "00:00", "shift_end": "23:59"}
     on = client.post(
         "/duty/agent1",
-        data={"csrf": _csrf(page), "on_duty": "true", **shift},
+        data={"csrf": csrf(page), "on_duty": "true", **shift},
         follow_redirects=False,
     )
     assert (on.status_code, on.headers["location"]) == (303, "/duty")
@@ -193,7 +180,7 @@ def test_an_agent_going_off_duty_is_skipped_by_auto_assignment(
 
     page = client.get("/duty").text
     off = client.post(
-        "/duty/agent1", data={"csrf": _csrf(page), "on_duty": "false", **shift}
+        "/duty/agent1", data={"csrf": csrf(page), "on_duty": "false", **shift}
     )  # the toggle button's form
     assert off.status_code == 200
     assert "离岗 off duty" in off.text
@@ -201,12 +188,12 @@ def test_an_agent_going_off_duty_is_skipped_by_auto_assignment(
     assert second["assignee_id"] is None
     assert "负责人 Assignee：—" in client.get(f"/cases/{second['number']}").text
 
-    others = client.post("/duty/sup", data={"csrf": _csrf(page), "on_duty": "true", **shift})
+    others = client.post("/duty/sup", data={"csrf": csrf(page), "on_duty": "true", **shift})
     _page_error(others, 403, "只能设置自己的值班状态", "only your own duty status")
 
 
 def test_a_supervisor_sees_and_sets_everyones_duty(client: TestClient, headers: Headers) -> None:
-    _login(client, "sup")
+    login(client, "sup")
     page = client.get("/duty").text
     assert set(re.findall(r'<tr data-testid="duty-([a-z0-9_]+)"', page)) == {
         "agent1",
@@ -215,13 +202,13 @@ def test_a_supervisor_sees_and_sets_everyones_duty(client: TestClient, headers: 
     }
     bad = client.post(
         "/duty/agent1",
-        data={"csrf": _csrf(page), "on_duty": "true", "shift_start": "9am", "shift_end": "18:00"},
+        data={"csrf": csrf(page), "on_duty": "true", "shift_start": "9am", "shift_end": "18:00"},
     )
     _page_error(bad, 422, "时间格式应为 HH:MM", "time must be HH:MM")
     assert 'value="9am"' in bad.text  # what was typed is kept
     ok = client.post(
         "/duty/tech1",
-        data={"csrf": _csrf(page), "on_duty": "true", "shift_start": "08:00", "shift_end": "20:00"},
+        data={"csrf": csrf(page), "on_duty": "true", "shift_start": "08:00", "shift_end": "20:00"},
         follow_redirects=False,
     )
     assert ok.status_code == 303
@@ -245,7 +232,7 @@ def test_a_supervisor_sees_and_sets_everyones_duty(client: TestClient, headers: 
 def test_pages_answer_each_role(
     client: TestClient, headers: Headers, who: str, path: str, status: int
 ) -> None:
-    _login(client, who)
+    login(client, who)
     r = client.get(path)
     assert r.status_code == status
     assert r.headers["content-type"].startswith("text/html")
@@ -253,22 +240,22 @@ def test_pages_answer_each_role(
 
 def test_wrong_roles_get_pages_not_json(client: TestClient, headers: Headers) -> None:
     number = _file(client, headers)["number"]
-    _login(client, "buyer1")
+    login(client, "buyer1")
     page = client.get(f"/cases/{number}").text
     r = client.post(
         f"/cases/{number}/category",
-        data={"csrf": _csrf(page), "category": "其他", "version": "1"},
+        data={"csrf": csrf(page), "category": "其他", "version": "1"},
     )
     _page_error(r, 403, "当前角色无权限", "recategorize")
-    r = client.post(f"/cases/{number}/assign", data={"csrf": _csrf(page), "version": "1"})
+    r = client.post(f"/cases/{number}/assign", data={"csrf": csrf(page), "version": "1"})
     _page_error(r, 403, "assign_case")
-    r = client.post("/flags/1/review", data={"csrf": _csrf(page), "decision": "cleared"})
+    r = client.post("/flags/1/review", data={"csrf": csrf(page), "decision": "cleared"})
     _page_error(r, 403, "review_buyer_flags")
-    _login(client, "tech1")  # another team: the case is invisible, and says so on a page
+    login(client, "tech1")  # another team: the case is invisible, and says so on a page
     page = client.get("/duty").text
     r = client.post(
         f"/cases/{number}/category",
-        data={"csrf": _csrf(page), "category": "其他", "version": "1"},
+        data={"csrf": csrf(page), "category": "其他", "version": "1"},
     )
     _page_error(r, 404, "未找到案件")
 
@@ -287,7 +274,7 @@ def test_forms_need_a_session_and_a_valid_csrf_token(client: TestClient, headers
         assert r.headers["location"].startswith("/login?next="), path
     for path in ("/flags", "/duty"):
         assert client.get(path, follow_redirects=False).headers["location"].startswith("/login")
-    _login(client, "sup")
+    login(client, "sup")
     for path, data in posts:
         for token in (None, "0" * 64):
             sent = data if token is None else {**data, "csrf": token}
