@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from kefu.bootstrap import App
 from kefu.domain import rbac
@@ -16,7 +16,8 @@ from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import chat as chat_svc
 from kefu.web.api_chat import HUB
 from kefu.web.auth import optional_actor
-from kefu.web.pages import error_list, login_redirect, render_page, require_csrf
+from kefu.web.form_posts import post_form
+from kefu.web.pages import error_list, login_redirect, render_page
 
 router = APIRouter(include_in_schema=False)
 E = TypeVar("E", bound=StrEnum)
@@ -46,11 +47,6 @@ CASE_TEXT_LIMITS = {
 def _app(request: Request) -> App:
     app: App = request.app.state.kefu
     return app
-
-
-def _login_then(path: str) -> RedirectResponse:
-    """After logging in, land on the page the form was on (a form URL answers only POST)."""
-    return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
 
 
 def _too_long(name: str, value: str, limit: int) -> FieldError | None:
@@ -177,13 +173,9 @@ def start_chat(
     order_no: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
 ) -> Response:
-    actor = optional_actor(request)
-    if actor is None:
-        return _login_then("/chats")
-    app = _app(request)
     order_no = order_no.strip()
-    try:
-        require_csrf(app, request, csrf)
+
+    def start(app: App, actor: Actor) -> str:
         _first_message(body, order_no)
         session = chat_svc.open_chat(
             app.uow(),
@@ -193,11 +185,14 @@ def start_chat(
             now=app.clock.now(),
             first_line=body,
         )
-    except DomainError as exc:
+        HUB.bump(session.id)
+        return f"/chats/{session.id}"
+
+    def refused(actor: Actor, exc: DomainError) -> Response:
         form = {"order_no": order_no, "body": body}
         return _list_page(request, actor, errors=error_list(exc), status=exc.status, form=form)
-    HUB.bump(session.id)
-    return RedirectResponse(f"/chats/{session.id}", status_code=303)
+
+    return post_form(request, csrf, start, refused=refused, login_next="/chats")
 
 
 @router.get("/chats/{session_id}", response_class=HTMLResponse)
@@ -216,12 +211,8 @@ def post_message(
     body: Annotated[str, Form()] = "",
 ) -> Response:
     """The composer without JavaScript: the same intent as a WebSocket frame, then back."""
-    actor = optional_actor(request)
-    if actor is None:
-        return _login_then(f"/chats/{session_id}")
-    app = _app(request)
-    try:
-        require_csrf(app, request, csrf)
+
+    def say(app: App, actor: Actor) -> str:
         chat_svc.post_line(
             app.uow(),
             actor=actor,
@@ -230,42 +221,41 @@ def post_message(
             client_msg_id=None,
             now=app.clock.now(),
         )
-    except DomainError as exc:
+        HUB.bump(session_id)  # wakes the WebSocket connections of this process at once
+        return f"/chats/{session_id}#composer"
+
+    def refused(actor: Actor, exc: DomainError) -> Response:
         return _chat_page(
             request, actor, session_id, errors=error_list(exc), status=exc.status, draft=body
         )
-    HUB.bump(session_id)  # wakes the WebSocket connections of this process at once
-    return RedirectResponse(f"/chats/{session_id}#composer", status_code=303)
+
+    return post_form(request, csrf, say, refused=refused, login_next=f"/chats/{session_id}")
 
 
 @router.post("/chats/{session_id}/join", response_class=HTMLResponse)
 def join_chat(request: Request, session_id: int, csrf: Annotated[str, Form()] = "") -> Response:
-    actor = optional_actor(request)
-    if actor is None:
-        return _login_then(f"/chats/{session_id}")
-    app = _app(request)
-    try:
-        require_csrf(app, request, csrf)
-        chat_svc.join_chat(app.uow(), actor=actor, session_id=session_id, now=app.clock.now())
-    except DomainError as exc:
-        return _chat_page(request, actor, session_id, errors=error_list(exc), status=exc.status)
-    HUB.bump(session_id)
-    return RedirectResponse(f"/chats/{session_id}", status_code=303)
+    return _session_step(request, session_id, csrf, chat_svc.join_chat)
 
 
 @router.post("/chats/{session_id}/close", response_class=HTMLResponse)
 def close_chat(request: Request, session_id: int, csrf: Annotated[str, Form()] = "") -> Response:
-    actor = optional_actor(request)
-    if actor is None:
-        return _login_then(f"/chats/{session_id}")
-    app = _app(request)
-    try:
-        require_csrf(app, request, csrf)
-        chat_svc.close_chat(app.uow(), actor=actor, session_id=session_id, now=app.clock.now())
-    except DomainError as exc:
+    return _session_step(request, session_id, csrf, chat_svc.close_chat)
+
+
+def _session_step(
+    request: Request, session_id: int, csrf: str, step: Callable[..., object]
+) -> Response:
+    """Join or close: the chat's status changes, everyone's live page hears of it."""
+
+    def run(app: App, actor: Actor) -> str:
+        step(app.uow(), actor=actor, session_id=session_id, now=app.clock.now())
+        HUB.bump(session_id)
+        return f"/chats/{session_id}"
+
+    def refused(actor: Actor, exc: DomainError) -> Response:
         return _chat_page(request, actor, session_id, errors=error_list(exc), status=exc.status)
-    HUB.bump(session_id)
-    return RedirectResponse(f"/chats/{session_id}", status_code=303)
+
+    return post_form(request, csrf, run, refused=refused, login_next=f"/chats/{session_id}")
 
 
 def _case_input(form: dict[str, str]) -> chat_svc.ChatCaseInput:
@@ -303,10 +293,6 @@ def chat_to_case(
     contact_email: Annotated[str, Form()] = "",
 ) -> Response:
     """Staff: file the chat's case (transcript attached, chat closed), then show the case."""
-    actor = optional_actor(request)
-    if actor is None:
-        return _login_then(f"/chats/{session_id}")
-    app = _app(request)
     form = {
         "kind": kind,
         "subject": subject.strip(),
@@ -317,8 +303,8 @@ def chat_to_case(
         "contact_phone": contact_phone.strip(),
         "contact_email": contact_email.strip(),
     }
-    try:
-        require_csrf(app, request, csrf)
+
+    def file(app: App, actor: Actor) -> str:
         case, _created = chat_svc.chat_to_case(
             app.uow(),
             app.storage,
@@ -328,9 +314,12 @@ def chat_to_case(
             now=app.clock.now(),
             policy=app.policy,
         )
-    except DomainError as exc:
+        HUB.bump(session_id)  # the buyer's open page learns the chat is closed
+        return f"/cases/{case.number}"
+
+    def refused(actor: Actor, exc: DomainError) -> Response:
         return _chat_page(
             request, actor, session_id, errors=error_list(exc), status=exc.status, case_form=form
         )
-    HUB.bump(session_id)  # the buyer's open page learns the chat is closed
-    return RedirectResponse(f"/cases/{case.number}", status_code=303)
+
+    return post_form(request, csrf, file, refused=refused, login_next=f"/chats/{session_id}")

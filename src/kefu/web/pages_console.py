@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from kefu.bootstrap import App
 from kefu.domain.errors import (
@@ -21,7 +22,8 @@ from kefu.domain.types import Actor, Category
 from kefu.services import cases as case_svc
 from kefu.services import screening_admin
 from kefu.web.auth import optional_actor
-from kefu.web.pages import error_list, login_redirect, render_case, render_page, require_csrf
+from kefu.web.form_posts import post_form
+from kefu.web.pages import error_list, login_redirect, render_case, render_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,16 +69,22 @@ def _back_to_case(request: Request, actor: Actor, number: str, exc: DomainError)
         return render_page(request, "base.html", actor, 404, errors=error_list(missing))
 
 
+def _case_form(
+    request: Request, number: str, csrf: str, intent: Callable[[App, Actor], str]
+) -> Response:
+    """A form on the case page: back to the case, or the case page with the rejection."""
+
+    def refused(actor: Actor, exc: DomainError) -> Response:
+        return _back_to_case(request, actor, number, exc)
+
+    return post_form(request, csrf, intent, refused=refused, login_next=request.url.path)
+
+
 @router.post("/cases/{number}/category", response_class=HTMLResponse)
 def correct_category(
     request: Request, number: str, csrf: Text = "", category: Text = "", version: Text = ""
 ) -> Response:
-    actor = optional_actor(request)
-    if actor is None:
-        return login_redirect(request)
-    app = _app(request)
-    try:
-        require_csrf(app, request, csrf)
+    def correct(app: App, actor: Actor) -> str:
         try:
             chosen = Category(category)
         except ValueError:
@@ -91,9 +99,9 @@ def correct_category(
             expected_version=_version(version),
             now=app.clock.now(),
         )
-    except DomainError as exc:
-        return _back_to_case(request, actor, number, exc)
-    return RedirectResponse(f"/cases/{number}", status_code=303)
+        return f"/cases/{number}"
+
+    return _case_form(request, number, csrf, correct)
 
 
 @router.post("/cases/{number}/assign", response_class=HTMLResponse)
@@ -105,12 +113,7 @@ def assign(
     assignee: Text = "",
     version: Text = "",
 ) -> Response:
-    actor = optional_actor(request)
-    if actor is None:
-        return login_redirect(request)
-    app = _app(request)
-    try:
-        require_csrf(app, request, csrf)
+    def assign_it(app: App, actor: Actor) -> str:
         case_svc.assign_case(
             app.uow(),
             actor=actor,
@@ -120,9 +123,9 @@ def assign(
             expected_version=_version(version),
             now=app.clock.now(),
         )
-    except DomainError as exc:
-        return _back_to_case(request, actor, number, exc)
-    return RedirectResponse(f"/cases/{number}", status_code=303)
+        return f"/cases/{number}"
+
+    return _case_form(request, number, csrf, assign_it)
 
 
 def _flags_page(
@@ -145,12 +148,7 @@ def flags(request: Request) -> Response:
 
 @router.post("/flags/{flag_id}/review", response_class=HTMLResponse)
 def review_flag(request: Request, flag_id: int, csrf: Text = "", decision: Text = "") -> Response:
-    actor = optional_actor(request)
-    if actor is None:
-        return login_redirect(request)
-    app = _app(request)
-    try:
-        require_csrf(app, request, csrf)
+    def review(app: App, actor: Actor) -> str:
         try:
             parsed = FlagStatus(decision)
         except ValueError:
@@ -158,9 +156,12 @@ def review_flag(request: Request, flag_id: int, csrf: Text = "", decision: Text 
         screening_admin.review_buyer_flag(
             app.uow(), actor=actor, flag_id=flag_id, decision=parsed, now=app.clock.now()
         )
-    except DomainError as exc:
+        return "/flags"
+
+    def refused(actor: Actor, exc: DomainError) -> Response:
         return _flags_page(request, actor, error_list(exc), exc.status)
-    return RedirectResponse("/flags", status_code=303)
+
+    return post_form(request, csrf, review, refused=refused, login_next=request.url.path)
 
 
 def _duty_page(
@@ -197,10 +198,6 @@ def set_duty(
     shift_end: Text = "18:00",
     working_days_only: Text = "",
 ) -> Response:
-    actor = optional_actor(request)
-    if actor is None:
-        return login_redirect(request)
-    app = _app(request)
     form: dict[str, object] = {
         "username": username,
         "on_duty": on_duty == "true",
@@ -208,8 +205,8 @@ def set_duty(
         "shift_end": shift_end,
         "working_days_only": working_days_only == "true",
     }
-    try:
-        require_csrf(app, request, csrf)
+
+    def set_it(app: App, actor: Actor) -> str:
         screening_admin.set_availability(
             app.uow(),
             actor=actor,
@@ -219,6 +216,9 @@ def set_duty(
             shift_end=shift_end.strip(),
             working_days_only=working_days_only == "true",
         )
-    except DomainError as exc:
+        return "/duty"
+
+    def refused(actor: Actor, exc: DomainError) -> Response:
         return _duty_page(request, actor, error_list(exc), exc.status, form)
-    return RedirectResponse("/duty", status_code=303)
+
+    return post_form(request, csrf, set_it, refused=refused, login_next=request.url.path)
