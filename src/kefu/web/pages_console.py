@@ -77,7 +77,7 @@ def _case_form(
     def refused(actor: Actor, exc: DomainError) -> Response:
         return _back_to_case(request, actor, number, exc)
 
-    return post_form(request, csrf, intent, refused=refused, login_next=request.url.path)
+    return post_form(request, csrf, intent, refused=refused, login_next=f"/cases/{number}")
 
 
 @router.post("/cases/{number}/category", response_class=HTMLResponse)
@@ -161,7 +161,7 @@ def review_flag(request: Request, flag_id: int, csrf: Text = "", decision: Text 
     def refused(actor: Actor, exc: DomainError) -> Response:
         return _flags_page(request, actor, error_list(exc), exc.status)
 
-    return post_form(request, csrf, review, refused=refused, login_next=request.url.path)
+    return post_form(request, csrf, review, refused=refused, login_next="/flags")
 
 
 def _duty_page(
@@ -221,4 +221,4 @@ def set_duty(
     def refused(actor: Actor, exc: DomainError) -> Response:
         return _duty_page(request, actor, error_list(exc), exc.status, form)
 
-    return post_form(request, csrf, set_it, refused=refused, login_next=request.url.path)
+    return post_form(request, csrf, set_it, refused=refused, login_next="/duty")
