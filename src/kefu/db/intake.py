@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -219,6 +220,16 @@ class IntakeRepo:
             self.conn.execute(
                 insert(staff_availability).values(user_id=user_id, open_assigned=held, **values)
             )
+
+    def availabilities(self, user_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Duty rows of many people at once (the roster page), keyed by user id."""
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        rows = self.conn.execute(
+            select(staff_availability).where(staff_availability.c.user_id.in_(ids))
+        ).mappings()
+        return {int(r["user_id"]): dict(r) for r in rows}
 
     def availability(self, user_id: int) -> dict[str, Any] | None:
         found = (

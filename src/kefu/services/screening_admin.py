@@ -131,8 +131,9 @@ def flags_for_review(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     rbac.require(actor, Permission.REVIEW_BUYER_FLAGS)
     with uow:
         found = uow.intake.flags(status=FlagStatus.OPEN)
+        buyers = uow.people.users_by_ids(f["buyer_id"] for f in found)
         for flag in found:
-            buyer = uow.people.user_by_id(flag["buyer_id"])
+            buyer = buyers[flag["buyer_id"]]
             flag["buyer_username"], flag["buyer_name"] = buyer.username, buyer.display_name
         return found
 
@@ -176,9 +177,10 @@ def duty_roster(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
         else:
             people = [uow.people.user_by_id(actor.user_id)]
         codes = uow.people.team_codes()
+        duty = uow.intake.availabilities(u.id for u in people)
         roster = []
         for user in people:
-            found = uow.intake.availability(user.id) or {}
+            found = duty.get(user.id, {})
             roster.append(
                 {
                     "username": user.username,
