@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from kefu.bootstrap import App
 from kefu.db.clock_rows import ClockRow
 from kefu.domain.types import SYSTEM_ACTOR, Actor
-from kefu.domain.workflow import Action
+from kefu.domain.workflow import Action, Status
 from kefu.services import cases as case_svc
 from kefu.services import deadlines as deadline_svc
-from tests.builders import a_user
+from tests.builders import a_user, an_order, imported
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -62,3 +62,34 @@ def timeline(app: App, number: str, kind: str) -> list[Any]:
     assert case.id is not None
     with app.reader() as uow:
         return [e for e in uow.records.timeline(case.id, include_internal=True) if e.kind == kind]
+
+
+def sh(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=SH)
+
+
+def deadline_world(app: App) -> dict[str, Actor]:
+    """The deadline tests' people (buyer, seller, agent, supervisor, admin) and orders DD0001-3."""
+    people = {**buyer_seller_and_staff(app), "admin": a_user(app, "admin", "admin")}
+    imported(app, an_order("DD0001"), an_order("DD0002"), an_order("DD0003"))
+    return people
+
+
+def to_status(app: App, w: dict[str, Actor], number: str, status: Status) -> None:
+    """Walk a complaint forward with the real actors."""
+    path = [
+        (Status.SCREENING, w["agent"], Action.START_SCREENING, {}),
+        (Status.ACCEPTED, w["agent"], Action.ACCEPT, {}),
+        (Status.AWAITING_SELLER, w["agent"], Action.FORWARD_TO_SELLER, {}),
+        (Status.PLATFORM_INTERVENTION, w["agent"], Action.INTERVENE, {}),
+        (Status.EVIDENCE, w["agent"], Action.OPEN_EVIDENCE, {}),
+        (Status.INVESTIGATING, w["agent"], Action.CLOSE_EVIDENCE, {}),
+        (Status.DECIDED, w["agent"], Action.DECIDE, {"decision": "退款"}),
+        (Status.EXECUTING, w["agent"], Action.EXECUTE, {}),
+        (Status.AWAITING_CONFIRMATION, w["agent"], Action.COMPLETE_EXECUTION, {}),
+    ]
+    for target, actor, action, params in path:
+        act(app, actor, number, action, **params)
+        if target is status:
+            return
+    raise AssertionError(status)
