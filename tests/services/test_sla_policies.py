@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
 
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App, build_app
-from kefu.db.clock_rows import ClockRow
 from kefu.db.schema_deadlines import sla_policy_versions
 from kefu.domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from kefu.domain.sla_clock import ClockName
-from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind
+from kefu.domain.types import Actor, CaseKind
 from kefu.domain.workflow import Action
-from kefu.services import cases as case_svc
-from kefu.services import deadlines as deadline_svc
 from kefu.services import sla_admin, sla_policies, sla_policy
 from kefu.services.sla_policies import DraftIn
 from tests.builders import a_complaint, a_user, an_order, imported
 from tests.conftest import START
+from tests.services.deadline_helpers import SH, act, clocks
 
-SH = ZoneInfo("Asia/Shanghai")
 # START is Tuesday 2026-11-24 10:00 Shanghai; 8 days later, past the 7-day notice.
 EFFECTIVE = datetime(2026, 12, 2, 0, 0, tzinfo=SH)
 
@@ -84,26 +80,6 @@ def draft(
 def publish(app: App, admin: Actor, version: int, policy_id: str = "complaint") -> dict[str, Any]:
     return sla_policies.publish(
         app.uow(), actor=admin, policy_id=policy_id, version=version, now=app.clock.now()
-    )
-
-
-def clocks(app: App, number: str) -> dict[str, ClockRow]:
-    _, rows = deadline_svc.case_clocks(app.reader(), actor=SYSTEM_ACTOR, number=number)
-    return {c.name: c for c in rows}
-
-
-def act(app: App, actor: Actor, number: str, action: Action) -> None:
-    with app.reader() as uow:
-        version = uow.cases.get_by_number(number).version
-    case_svc.act_on_case(
-        app.uow(),
-        actor=actor,
-        number=number,
-        action=action,
-        params={},
-        expected_version=version,
-        now=app.clock.now(),
-        policy=app.policy,
     )
 
 
