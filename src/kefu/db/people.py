@@ -164,6 +164,10 @@ class PeopleRepo:
             _TEAM_IDS.setdefault(self.conn.engine.pool, {})[code] = int(found)
         return int(found)
 
+    def team_code(self, team_id: int) -> str | None:
+        found = self.conn.execute(select(teams.c.code).where(teams.c.id == team_id)).scalar()
+        return str(found) if found is not None else None
+
     def team_codes(self) -> dict[int, str]:
         return {int(r.id): r.code for r in self.conn.execute(select(teams.c.id, teams.c.code))}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,23 @@ def invalid(field_name: str, code: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput([FieldError(field_name, code, zh, en)])
 
 
+def split_label(label: str) -> tuple[str, str]:
+    """ "SLA 策略版本 SLA policy version" -> ("SLA 策略版本", "SLA policy version"): the words up
+    to the last one holding Chinese are the zh name, the rest the English one."""
+    words = label.split()
+    last_zh = max((i for i, w in enumerate(words) if _CJK.search(w)), default=-1)
+    if last_zh < 0 or last_zh == len(words) - 1:
+        return label, label
+    return " ".join(words[: last_zh + 1]), " ".join(words[last_zh + 1 :])
+
+
 class NotFound(DomainError):
     def __init__(self, what: str, key: object) -> None:
+        zh, en = split_label(what)
         super().__init__(
             "not_found",
-            f"未找到{what}：{key}",
-            f"{what} not found: {key}",
+            f"未找到{zh}：{key}",
+            f"{en} not found: {key}",
             (),
             {"what": what, "key": str(key)},
             404,

@@ -31,6 +31,7 @@ class CaseView:
     contact_email: str
     order: dict[str, Any] | None
     shop: dict[str, str] | None
+    team: str | None
     attachments: list[AttachmentRecord]
     timeline: list[TimelineEntry]
     masked: bool
@@ -69,6 +70,7 @@ def get_case_view(uow: UnitOfWork, *, actor: Actor, number: str, now: datetime) 
             else rbac.mask_email(case.contact_email),
             order=order_view,
             shop=shop_view,
+            team=uow.people.team_code(case.team_id) if case.team_id is not None else None,
             attachments=attachments,
             timeline=entries,
             masked=not full,
@@ -85,6 +87,23 @@ def get_case_view(uow: UnitOfWork, *, actor: Actor, number: str, now: datetime) 
             )
             uow.commit()
         return view
+
+
+def case_labels(uow: UnitOfWork, case: Case) -> tuple[str | None, str | None]:
+    """The codes of the case's shop and team, which replies to a write name beside the case."""
+    with uow:
+        shop = uow.people.shop_by_id(case.shop_id).code if case.shop_id is not None else None
+        team = uow.people.team_code(case.team_id) if case.team_id is not None else None
+    return shop, team
+
+
+def reply_contact(actor: Actor, case: Case) -> tuple[str, str]:
+    """Contact details as a reply to a write shows them: in full to the buyer only. Staff open
+    the case to see them in full, which records the access (PIPL); sellers never do."""
+    if actor.user_id == case.buyer_id:
+        return case.contact_phone, case.contact_email
+    email = rbac.mask_email(case.contact_email) if case.contact_email else ""
+    return rbac.mask_phone(case.contact_phone), email
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kefu.bootstrap import App
 from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import calls as call_svc
-from kefu.web.api_cases import case_out
+from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor
 from kefu.web.schemas import idempotency_hash
 
@@ -55,7 +55,7 @@ def log_call(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
-    out = case_out(logged.case, allowed=logged.case.allowed_actions(actor))
+    out = case_reply(app, actor, logged.case)
     out["call"] = {"id": logged.call_id, **body.model_dump(mode="json")}
     return JSONResponse(
         out,

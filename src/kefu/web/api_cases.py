@@ -100,6 +100,21 @@ def case_out(
     return out
 
 
+def case_reply(app: App, actor: Actor, case: Case) -> dict[str, Any]:
+    """A case as the answer to a write: its shop and team, contact details as the caller may
+    see them without opening the case (masked for everyone but its buyer)."""
+    shop, team = views.case_labels(app.reader(), case)
+    phone, email = views.reply_contact(actor, case)
+    return case_out(
+        case,
+        allowed=case.allowed_actions(actor),
+        shop=shop,
+        team=team,
+        phone=phone,
+        email=email,
+    )
+
+
 def entry_out(e: TimelineEntry) -> dict[str, Any]:
     return {
         "id": e.id,
@@ -162,7 +177,7 @@ def create_case(
     )
     case = filed.case
     return FastJSONResponse(
-        case_out(case, allowed=case.allowed_actions(actor)),
+        case_reply(app, actor, case),
         status_code=201 if filed.created else 200,
         headers={"Location": f"/api/v1/cases/{case.number}"},
     )
@@ -225,6 +240,7 @@ def get_case(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
         view.case,
         allowed=view.allowed_actions,
         shop=view.shop["code"] if view.shop else None,
+        team=view.team,
         phone=view.contact_phone,
         email=view.contact_email,
     )
@@ -342,7 +358,7 @@ def fire_action(
         now=app.clock.now(),
         policy=app.policy,
     )
-    return case_out(case, allowed=case.allowed_actions(actor))
+    return case_reply(app, actor, case)
 
 
 @router.post("/cases/{number}/assign", response_model=CaseOut)
@@ -357,4 +373,4 @@ def assign(number: str, body: AssignIn, request: Request, actor: ActorDep) -> di
         expected_version=body.version,
         now=app.clock.now(),
     )
-    return case_out(case, allowed=case.allowed_actions(actor))
+    return case_reply(app, actor, case)

@@ -28,7 +28,7 @@ from kefu.domain.errors import DomainError, NotAuthenticated
 from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import chat as chat_svc
 from kefu.services.users import actor_for_token, actor_for_user_id
-from kefu.web.api_cases import case_out
+from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor, session_user_id
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
@@ -190,7 +190,7 @@ def chat_to_case(
     )
     HUB.bump(session_id)
     return JSONResponse(
-        case_out(case, allowed=case.allowed_actions(actor)),
+        case_reply(app, actor, case),
         status_code=201 if created else 200,
         headers={"Location": f"/api/v1/cases/{case.number}"},
     )
