@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import csv
-import json
-import re
 import threading
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -197,93 +194,19 @@ def _fail(exc: DomainError) -> None:
     raise typer.Exit(2)
 
 
-def read_order_file(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Yield (ref, order mapping) from .jsonl (an order a line) or .csv (a line item a row)."""
-    if path.suffix.lower() == ".jsonl":
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield f"line {n}", {"_parse_error": str(exc)}
-                    continue
-                yield f"line {n}", item if isinstance(item, dict) else {"_parse_error": "object"}
-        return
-    yield from _csv_orders(path)
-
-
-ORDER_COLUMNS = (
-    "order_no",
-    "shop_code",
-    "buyer_ref",
-    "buyer_name",
-    "buyer_phone",
-    "buyer_address",
-    "paid_at",
-    "shipped_at",
-    "signed_at",
-    "carrier",
-    "tracking_no",
-)
-
-
-def _csv_orders(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    # An order's rows are grouped by number across the whole file (exports do not always keep
-    # them together); each line remembers its CSV row so errors can name it.
-    orders: dict[str, dict[str, Any]] = {}
-    rows: dict[str, list[int]] = {}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for n, row in enumerate(csv.DictReader(fh), 2):
-            order_no = (row.get("order_no") or "").strip() or f"(row {n})"
-            current = orders.get(order_no)
-            if current is None:
-                current = {k: row.get(k, "") for k in ORDER_COLUMNS}
-                current["order_no"] = row.get("order_no", "").strip()
-                current["lines"] = []
-                orders[order_no] = current
-                rows[order_no] = []
-            rows[order_no].append(n)
-            current["lines"].append(
-                {
-                    "line_no": row.get("line_no") or len(current["lines"]) + 1,
-                    "sku": row.get("sku", ""),
-                    "title": row.get("title", ""),
-                    "quantity": row.get("quantity", ""),
-                    "unit_price_fen": row.get("unit_price_fen"),
-                    "paid_fen": row.get("paid_fen"),
-                    "paid_cash_fen": row.get("paid_cash_fen") or None,
-                    "paid_points_fen": row.get("paid_points_fen") or None,
-                    "paid_coupon_fen": row.get("paid_coupon_fen") or None,
-                    "flags": row.get("flags", ""),
-                }
-            )
-    for order_no, order in orders.items():
-        yield "rows " + ",".join(str(r) for r in rows[order_no]), order
-
-
-def _error_place(ref: str, field: str) -> str:
-    """'rows 6,9' + 'lines[1].sku' -> 'row 9: lines[1].sku' so the report names the row."""
-    match = re.match(r"lines\[(\d+)\]", field)
-    numbers = ref[5:].split(",") if ref.startswith("rows ") else []
-    if len(numbers) == 1:
-        return f"row {numbers[0]}: {field}"
-    if match:
-        index = int(match.group(1))
-        if index < len(numbers):
-            return f"row {numbers[index]}: {field}"
-    return f"{ref}: {field}"
-
-
 @orders_cli.command("import")
 def orders_import(file: Path, batch: Annotated[int, typer.Option()] = 500) -> None:
-    """Import orders from FILE.csv or FILE.jsonl: progress bar, per-row error report."""
+    """Import orders from FILE.csv or FILE.jsonl (UTF-8 or GBK/GB18030): per-row error report."""
+    from kefu.order_files import check_order_file, error_place, read_order_file
     from kefu.services.orders import import_batches
 
-    if not file.exists():
+    if not file.is_file():
         console.print(f"[red]文件不存在 file not found: {file}[/red]")
         raise typer.Exit(2)
+    try:
+        encoding = check_order_file(file)
+    except DomainError as exc:
+        _fail(exc)
     app = _app()
     upgrade_database(app.settings)
     total_bytes = file.stat().st_size
@@ -299,7 +222,7 @@ def orders_import(file: Path, batch: Annotated[int, typer.Option()] = 500) -> No
         report = import_batches(
             app.uow,
             actor=SYSTEM_ACTOR,
-            raw_items=read_order_file(file),
+            raw_items=read_order_file(file, encoding),
             now=app.clock.now(),
             batch_size=batch,
             progress=lambda n: progress.advance(task, n),
@@ -311,7 +234,7 @@ def orders_import(file: Path, batch: Annotated[int, typer.Option()] = 500) -> No
     for item in report.items:
         if item.status == "error":
             for e in item.errors or ():
-                console.print(f"  {_error_place(item.ref, e.field)}: {e.zh} / {e.en}")
+                console.print(f"  {error_place(item.ref, e.field)}: {e.zh} / {e.en}")
     if report.failed:
         raise typer.Exit(1)
 

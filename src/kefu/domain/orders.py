@@ -108,6 +108,13 @@ def _iso(at: datetime | None) -> str | None:
 
 _ORDER_NO = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 
+# Bounds that keep every number well inside the database's 64-bit (line_no, quantity: 32-bit)
+# integers: one line or one order at most 10^13 - 1 fen (just under 1000 亿元).
+MAX_FEN = 10**13 - 1
+MAX_QUANTITY = 1_000_000
+MAX_LINE_NO = 100_000
+_FEN = ("金额", " fen")
+
 
 class _Collector:
     def __init__(self) -> None:
@@ -144,32 +151,80 @@ class _Collector:
             )
         return text
 
-    def fen(
-        self, data: Mapping[str, Any], key: str, *, path: str, default: int | None = None
-    ) -> int:
-        value = data.get(key, default)
+    def integer(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        *,
+        path: str,
+        low: int,
+        high: int,
+        label: tuple[str, str],
+        default: int | None = None,
+    ) -> int | None:
+        """A whole number in [low, high] (int, integral float or digits); None when rejected."""
+        value = data.get(key)
         name = path + key
+        money = label == _FEN
         if value is None or value == "":
             if default is not None:
                 return default
-            self.add(name, "required", "必填（单位：分）", "is required (in fen)")
-            return 0
+            if money:
+                self.add(name, "required", "必填（单位：分）", "is required (in fen)")
+            else:
+                self.add(name, "required", "必填", "is required")
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 2.0 from a JSON writer is 2; 1.9 is not a whole number
         if isinstance(value, bool) or not isinstance(value, int | str):
-            self.add(name, "type", "必须是整数（单位：分）", "must be an integer number of fen")
-            return 0
+            if money:
+                self.add(name, "type", "必须是整数（单位：分）", "must be an integer number of fen")
+            else:
+                self.add(name, "type", "必须是整数", "must be an integer")
+            return None
         if isinstance(value, str):
-            if not re.fullmatch(r"-?\d+", value.strip()):
-                self.add(
-                    name,
-                    "not_integer",
-                    "金额必须是整数分，不能有小数",
-                    "money must be whole fen, no decimals",
-                )
-                return 0
-            value = int(value)
-        if value < 0:
-            self.add(name, "negative", "不能为负数", "must not be negative")
+            digits = value.strip()
+            if not re.fullmatch(r"[-+]?\d+", digits):
+                if money:
+                    self.add(
+                        name,
+                        "not_integer",
+                        "金额必须是整数分，不能有小数",
+                        "money must be whole fen, no decimals",
+                    )
+                else:
+                    self.add(
+                        name, "not_integer", "必须是整数，不能有小数", "must be a whole number"
+                    )
+                return None
+            # Past 30 digits it is out of range anyway (and int() refuses ~4300+ digits).
+            value = int(digits) if len(digits) <= 30 else (-1 if digits[0] == "-" else 1) * 10**30
+        zh_label, en_label = label
+        if value < 0 and low >= 0:
+            self.add(name, "negative", f"{zh_label}不能为负数", "must not be negative")
+            return None
+        if value < low:
+            self.add(
+                name,
+                "zero" if value == 0 else "too_small",
+                f"{zh_label}至少为 {low}",
+                f"must be at least {low}",
+            )
+            return None
+        if value > high:
+            self.add(
+                name,
+                "too_large",
+                f"{zh_label}不能超过 {high}{'（分）' if money else ''}",
+                f"must be at most {high}{en_label}",
+            )
+            return None
         return int(value)
+
+    def fen(
+        self, data: Mapping[str, Any], key: str, *, path: str, default: int | None = None
+    ) -> int | None:
+        return self.integer(data, key, path=path, low=0, high=MAX_FEN, label=_FEN, default=default)
 
     def when(self, data: Mapping[str, Any], key: str, *, required: bool) -> datetime | None:
         value = data.get(key)
@@ -243,10 +298,19 @@ def parse_order(data: Mapping[str, Any]) -> Order:
             c.add(f"lines[{i}]", "type", "必须是对象", "must be an object")
             continue
         line = _parse_line(c, raw, i, path)
+        if not line.line_no:
+            continue  # rejected line number, already reported
         if line.line_no in seen:
             c.add(path + "line_no", "duplicate", "行号重复", "duplicate line number")
         seen.add(line.line_no)
         lines.append(line)
+    if sum(line.paid_fen for line in lines) > MAX_FEN:
+        c.add(
+            "lines",
+            "total_too_large",
+            f"订单实付合计不能超过 {MAX_FEN} 分",
+            f"the order's paid total must be at most {MAX_FEN} fen",
+        )
     if c.errors:
         raise InvalidInput(c.errors)
     assert paid_at is not None
@@ -267,46 +331,69 @@ def parse_order(data: Mapping[str, Any]) -> Order:
 
 
 def _parse_line(c: _Collector, raw: Mapping[str, Any], index: int, path: str) -> OrderLine:
-    line_no_raw = raw.get("line_no", index + 1)
-    try:
-        line_no = int(line_no_raw)
-    except (TypeError, ValueError):
-        c.add(path + "line_no", "type", "必须是整数", "must be an integer")
-        line_no = index + 1
+    line_no = c.integer(
+        raw, "line_no", path=path, low=1, high=MAX_LINE_NO, label=("行号", ""), default=index + 1
+    )
     sku = c.text(raw, "sku", required=True, max_len=64, path=path)
     title = c.text(raw, "title", required=True, max_len=200, path=path)
-    quantity = c.fen(raw, "quantity", path=path, default=1)
-    if quantity == 0:
-        c.add(path + "quantity", "zero", "数量至少为 1", "must be at least 1")
+    quantity = c.integer(
+        raw, "quantity", path=path, low=1, high=MAX_QUANTITY, label=("数量", ""), default=1
+    )
+    before = len(c.errors)
     unit_price = c.fen(raw, "unit_price_fen", path=path)
     paid = c.fen(raw, "paid_fen", path=path)
-    cash = c.fen(raw, "paid_cash_fen", path=path, default=paid)
+    cash = c.fen(raw, "paid_cash_fen", path=path, default=paid if paid is not None else 0)
     points = c.fen(raw, "paid_points_fen", path=path, default=0)
     coupon = c.fen(raw, "paid_coupon_fen", path=path, default=0)
+    money_ok = len(c.errors) == before
+    paid, cash, points, coupon = paid or 0, cash or 0, points or 0, coupon or 0
     if "paid_cash_fen" not in raw and (points or coupon):
         cash = paid - points - coupon
-    if cash + points + coupon != paid:
+    if money_ok and cash + points + coupon != paid:  # a rejected amount says nothing of the sum
         c.add(
             path + "paid_fen",
             "tender_mismatch",
             f"现金 {cash} + 积分 {points} + 优惠券 {coupon} 之和必须等于实付 {paid}（分）",
             f"cash {cash} + points {points} + coupon {coupon} must equal paid {paid} fen",
         )
-    flags_raw = raw.get("flags") or []
-    if isinstance(flags_raw, str):
-        flags_raw = [f for f in re.split(r"[|,;\s]+", flags_raw) if f]
+    return OrderLine(
+        line_no or 0,
+        sku,
+        title,
+        quantity or 1,
+        unit_price or 0,
+        paid,
+        cash,
+        points,
+        coupon,
+        _flags(c, raw.get("flags"), path),
+    )
+
+
+def _flags(c: _Collector, value: Any, path: str) -> frozenset[LineFlag]:
+    """Known flag names as a list, or one text cell separated by | , ; or spaces (CSV)."""
+    if value is None or value == "":
+        return frozenset()
+    if isinstance(value, str):
+        value = [f for f in re.split(r"[|,;\s]+", value) if f]
+    allowed = ", ".join(f.value for f in LineFlag)
+    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+        c.add(
+            path + "flags",
+            "type",
+            f"必须是标记名称的列表；可用：{allowed}",
+            f"must be a list of flag names; allowed: {allowed}",
+        )
+        return frozenset()
     flags: set[LineFlag] = set()
-    for flag in flags_raw if isinstance(flags_raw, list) else []:
+    for flag in value:
         try:
-            flags.add(LineFlag(str(flag)))
+            flags.add(LineFlag(flag.strip()))
         except ValueError:
-            allowed = ", ".join(f.value for f in LineFlag)
             c.add(
                 path + "flags",
                 "unknown_flag",
                 f"未知标记 {flag}；可用：{allowed}",
                 f"unknown flag {flag}; allowed: {allowed}",
             )
-    return OrderLine(
-        line_no, sku, title, quantity, unit_price, paid, cash, points, coupon, frozenset(flags)
-    )
+    return frozenset(flags)

@@ -31,6 +31,11 @@ class ImportReport:
     items: list[ImportItemResult] = field(default_factory=list)
 
 
+# A raw item may carry problems its reader already found (a broken JSON line, CSV rows of one
+# order that disagree) under this key: a sequence of FieldError, reported with the rest.
+SOURCE_ERRORS = "_source_errors"
+
+
 def validate_orders(
     raw_items: Iterable[tuple[str, Mapping[str, Any]]],
 ) -> tuple[list[tuple[str, Order]], list[ImportItemResult]]:
@@ -38,26 +43,19 @@ def validate_orders(
     good: list[tuple[str, Order]] = []
     bad: list[ImportItemResult] = []
     for ref, raw in raw_items:
-        if "_parse_error" in raw:
-            bad.append(
-                ImportItemResult(
-                    ref,
-                    "error",
-                    (
-                        FieldError(
-                            "line",
-                            "invalid_json",
-                            f"不是有效的 JSON 对象：{raw['_parse_error']}",
-                            f"not a valid JSON object: {raw['_parse_error']}",
-                        ),
-                    ),
-                )
-            )
+        found: tuple[FieldError, ...] = tuple(raw.get(SOURCE_ERRORS) or ())
+        if found and not raw.keys() - {SOURCE_ERRORS}:  # nothing readable beyond the problem
+            bad.append(ImportItemResult(ref, "error", found))
             continue
         try:
-            good.append((ref, parse_order(raw)))
+            order = parse_order(raw)
         except InvalidInput as exc:
-            bad.append(ImportItemResult(ref, "error", tuple(exc.fields)))
+            bad.append(ImportItemResult(ref, "error", found + tuple(exc.fields)))
+            continue
+        if found:
+            bad.append(ImportItemResult(ref, "error", found))
+        else:
+            good.append((ref, order))
     return good, bad
 
 

@@ -14,6 +14,7 @@ from kefu.domain.types import Actor
 from kefu.services import orders as order_svc
 from kefu.services import users as user_svc
 from kefu.web.auth import current_actor
+from kefu.web.errors import problem
 from kefu.web.schemas import OrdersIn, TokenIn, UserIn
 
 router = APIRouter(prefix="/api/v1")
@@ -31,29 +32,46 @@ def order_out(stored: StoredOrder) -> dict[str, Any]:
 
 @router.post("/orders", tags=["orders"])
 def import_orders(body: OrdersIn, request: Request, actor: ActorDep) -> JSONResponse:
-    """Batch upsert by order number; each invalid order is reported and nothing of it written."""
+    """Batch upsert by order number; each invalid order is reported and nothing of it written.
+
+    200 when at least one order was written (failed ones listed in `items`); when none was,
+    422 problem+json whose `fields` are `orders[i].<field>` and `items` the per-order results.
+    """
     app = _app(request)
-    raw = [(str(o.get("order_no") or f"#{i}"), o) for i, o in enumerate(body.orders)]
+    labels = [str(o.get("order_no") or f"#{i}") for i, o in enumerate(body.orders)]
+    # The request index is the ref, so duplicate or missing order numbers stay apart.
+    raw = [(str(i), o) for i, o in enumerate(body.orders)]
     # One batch: the whole request is one transaction.
     report = order_svc.import_batches(
         app.uow, actor=actor, raw_items=raw, now=app.clock.now(), batch_size=len(raw)
     )
-    status = 422 if report.failed and not (report.created or report.updated) else 200
-    return JSONResponse(
-        {
-            "created": report.created,
-            "updated": report.updated,
-            "failed": report.failed,
-            "items": [
-                {
-                    "order_no": it.ref,
-                    "status": it.status,
-                    "errors": [e.as_dict() for e in it.errors],
-                }
-                for it in report.items
-            ],
-        },
-        status_code=status,
+    result = {
+        "created": report.created,
+        "updated": report.updated,
+        "failed": report.failed,
+        "items": [
+            {
+                "order_no": labels[int(it.ref)],
+                "status": it.status,
+                "errors": [e.as_dict() for e in it.errors],
+            }
+            for it in report.items
+        ],
+    }
+    if report.created or report.updated or not report.failed:
+        return JSONResponse(result)
+    fields = [
+        {**e.as_dict(), "field": f"orders[{it.ref}].{e.field}"}
+        for it in report.items
+        for e in it.errors
+    ]
+    return problem(
+        422,
+        "orders_rejected",
+        f"没有导入任何订单：{report.failed} 个订单有错误，见 items",
+        f"no order was imported: {report.failed} order(s) have errors, see items",
+        fields,
+        **result,
     )
 
 
