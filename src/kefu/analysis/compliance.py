@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .negation import is_negated
 from .tokenize import normalize
 
 # Alleging fake or smuggled goods (seed 003 excludes them from the normal dispute flow). Kept
@@ -27,8 +28,9 @@ _TERMS = (
     "假药",
 )
 _PATTERN = re.compile("|".join(sorted(map(re.escape, _TERMS), key=len, reverse=True)))
-# "不是假货", "并非高仿", "没有发现假冒" cancel the allegation.
-_NEGATION = re.compile(r"(不是|并非|并不是|没有|没|绝非|非|未)(发现|看到|见到|说)?$")
+# A denial just before the word ("不是假货", "应该不像假货", "不会是假的", "并非高仿", "没有发现
+# 任何假冒") cancels the allegation; see negation.is_negated. "不是正品" is itself the allegation.
+_ASSERTED_WITH_NEGATION = frozenset({"不是正品"})
 
 
 def compliance_terms(text: str) -> tuple[str, ...]:
@@ -36,7 +38,7 @@ def compliance_terms(text: str) -> tuple[str, ...]:
     norm = normalize(text)
     found: dict[str, None] = {}
     for m in _PATTERN.finditer(norm):
-        before = norm[max(0, m.start() - 5) : m.start()]
-        if m.group(0) == "不是正品" or not _NEGATION.search(before):
-            found.setdefault(m.group(0), None)
+        term = m.group(0)
+        if term in _ASSERTED_WITH_NEGATION or not is_negated(norm, m.start(), m.end()):
+            found.setdefault(term, None)
     return tuple(found)

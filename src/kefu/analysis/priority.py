@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from kefu.domain.types import PRIORITY_RANK, Priority
 
+from .negation import is_negated
 from .tokenize import normalize
 
 DEFAULT_LARGE_AMOUNT_FEN = 500_000  # ¥5,000
@@ -44,8 +45,8 @@ def _rule(code: str, priority: Priority, zh: str, en: str, words: str) -> _Rule:
     return _Rule(code, priority, zh, en, re.compile(words))
 
 
-# A negation just before the keyword ("没有受伤", "不是诈骗") cancels it; see _hit().
-_NEGATION = re.compile(r"(没有|没|未|不是|并未|并没有|无)$")
+# A negation just before the keyword ("没有受伤", "不是诈骗", "并没有欺诈") cancels it; see _hit()
+# and negation.is_negated, which compliance shares.
 
 _RULES: tuple[_Rule, ...] = (
     _rule(
@@ -61,7 +62,8 @@ _RULES: tuple[_Rule, ...] = (
         Priority.URGENT,
         "疑似诈骗",
         "suspected fraud",
-        r"诈骗|骗钱|骗走|被骗|钓鱼链接|冒充客服|盗刷|盗号|套现|虚假链接|让我转账|私下转账|验证码被",
+        r"诈骗|欺诈|欺骗|骗我|骗了我|坑骗|诓骗|骗子|受骗|骗局|骗钱|骗走|被骗|"
+        r"钓鱼链接|冒充客服|盗刷|盗号|套现|虚假链接|让我转账|私下转账|验证码被",
     ),
     _rule(
         "minor",
@@ -110,10 +112,7 @@ _RULES: tuple[_Rule, ...] = (
 
 
 def _hit(rule: _Rule, text: str) -> bool:
-    for m in rule.pattern.finditer(text):
-        if not _NEGATION.search(text[max(0, m.start() - 3) : m.start()]):
-            return True
-    return False
+    return any(not is_negated(text, m.start(), m.end()) for m in rule.pattern.finditer(text))
 
 
 def priority_hints(
