@@ -1,4 +1,6 @@
-"""The shared mail corpus through the intake: each mail is a case, a thread or a reason."""
+"""The shared mail corpus through the intake: each mail is a case, a thread or a reason.
+
+A case that screening refused is still a case (closed as rejected): verdict `case_rejected`."""
 
 from __future__ import annotations
 
@@ -18,10 +20,17 @@ def test_every_corpus_mail_gets_a_recorded_outcome(app: App) -> None:
     outcomes: dict[str, int] = {}
     for path in CORPUS:
         result = take_in(app, path.read_bytes())
-        assert result.verdict in {"case_opened", "threaded", "ignored", "rejected", "duplicate"}
-        if result.verdict in {"case_opened", "threaded"}:
+        assert result.verdict in {
+            "case_opened",
+            "case_rejected",
+            "threaded",
+            "ignored",
+            "rejected",
+            "duplicate",
+        }
+        if result.verdict in {"case_opened", "case_rejected", "threaded"}:
             assert result.case_number, path
-        if result.verdict in {"ignored", "rejected"}:
+        if result.verdict in {"ignored", "rejected", "case_rejected"}:
             assert result.reason, path
         outcomes[result.verdict] = outcomes.get(result.verdict, 0) + 1
     with app.uow() as uow:

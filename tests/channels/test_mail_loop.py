@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import smtplib
 import time
 from collections.abc import Iterator
@@ -196,3 +197,95 @@ def test_without_smtp_the_worker_records_and_logs_mail(app: App) -> None:
     run_once(app)  # no KEFU_SMTP_HOST, no KEFU_IMAP_HOST
     outbound = [(d, v) for d, v, _m in _case_mail(app, number) if d == "outbound"]
     assert outbound == [("outbound", "logged")]
+
+
+def _body(msg: Message) -> str:
+    payload = msg.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode("utf-8").replace("\r\n", "\n").strip()
+
+
+def _inbound(app: App, message_id: str) -> tuple[str, str, dict[str, str | None]]:
+    with app.uow() as uow:
+        row = uow.channels.mail.by_message_id(message_id)
+    assert row is not None
+    return row.verdict, row.reason, json.loads(row.detail) if row.detail else {}
+
+
+def test_mail_that_screening_rejects_as_irrelevant_is_answered_with_the_reason(
+    app: App, kefu_smtpd: int, buyer_mailbox: Mailbox
+) -> None:
+    raw = a_mail(
+        sender="new@example.com",
+        subject="你好",
+        body="今天天气真好，阳光明媚，我们去公园散步吧。",
+        message_id="<weather@example.com>",
+    )
+    _smtp_send(kefu_smtpd, raw, sender="new@example.com")
+    number = _latest_case(app)
+    with app.uow() as uow:
+        assert uow.cases.get_by_number(number).status.value == "rejected"
+    verdict, reason, detail = _inbound(app, "<weather@example.com>")
+    assert (verdict, reason) == ("case_rejected", "irrelevant")
+    assert detail["code"] == "irrelevant"
+    assert detail["zh"] == "反馈内容与本平台的商品、交易或服务无关"
+    relay_mail(app, SmtpTransport("127.0.0.1", buyer_mailbox.port))
+    (ack,) = buyer_mailbox.wait_for(1)
+    body = _body(ack)
+    assert "客服会尽快处理" not in body
+    assert "An agent will answer you" not in body
+    assert f"案件号 {number}，但该案件未予受理" in body
+    assert "反馈内容与本平台的商品、交易或服务无关" in body
+    assert f"case {number}, but it was not accepted" in body
+    assert "not about this platform's goods, orders or services" in body
+    assert "请发送一封新邮件" in body
+    assert "send a new mail" in body
+    assert body.index("未予受理") < body.index("not accepted")  # Chinese first
+    # Threaded like any acknowledgement.
+    assert ack["To"] == "new@example.com"
+    assert ack["In-Reply-To"] == "<weather@example.com>"
+    assert "<weather@example.com>" in ack["References"]
+    assert f"[{number}]" in ack["Subject"]
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["X-Kefu-Loop"]
+    assert [(d, v) for d, v, _m in _case_mail(app, number)] == [
+        ("inbound", "case_rejected"),
+        ("outbound", "sent"),
+    ]
+
+
+def test_repeat_mail_rejected_as_duplicate_names_the_original_case(
+    app: App, kefu_smtpd: int, buyer_mailbox: Mailbox
+) -> None:
+    _smtp_send(kefu_smtpd, a_mail(message_id="<first-try@example.com>"))
+    original = _latest_case(app)
+    _smtp_send(kefu_smtpd, a_mail(message_id="<second-try@example.com>"))
+    repeat = _latest_case(app)
+    assert repeat != original
+    assert _inbound(app, "<first-try@example.com>")[:2] == ("case_opened", "")
+    verdict, reason, detail = _inbound(app, "<second-try@example.com>")
+    assert (verdict, reason) == ("case_rejected", "duplicate")
+    assert detail["duplicate_of"] == original
+    relay_mail(app, SmtpTransport("127.0.0.1", buyer_mailbox.port))
+    first_ack, second_ack = sorted(buyer_mailbox.wait_for(2), key=lambda m: m["In-Reply-To"])
+    # The accepted case keeps today's acknowledgement.
+    assert first_ack["In-Reply-To"] == "<first-try@example.com>"
+    assert _body(first_ack) == (
+        f"您好，我们已收到您的邮件，案件号 {original}。客服会尽快处理并通过邮件回复您。\n\n"
+        f"Hello, we received your mail as case {original}. An agent will answer you by mail."
+    )
+    assert second_ack["In-Reply-To"] == "<second-try@example.com>"
+    assert f"[{repeat}]" in second_ack["Subject"]
+    body = _body(second_ack)
+    assert "客服会尽快处理" not in body
+    assert f"案件号 {repeat}，但该案件未予受理" in body
+    assert f"已关联到原案件（原案件 {original}）" in body
+    assert f"linked to it (original case {original})" in body
+    assert f"reply to its mail or send a mail with {original} in the subject" in body
+    # Following that advice threads onto the original case, not the rejected one.
+    follow_up = a_mail(subject=f"{original} 补充", body="补充：右耳完全没有声音，左耳正常。")
+    _smtp_send(kefu_smtpd, follow_up)
+    assert [v for d, v, _m in _case_mail(app, original) if d == "inbound"] == [
+        "case_opened",
+        "threaded",
+    ]

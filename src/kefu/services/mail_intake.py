@@ -22,13 +22,16 @@ from kefu.services.channel_filing import (
     buyer_for_contact,
     store_evidence_files,
 )
-from kefu.services.mail_outbound import MailConfig, queue_auto_answer
+from kefu.services.mail_outbound import MailConfig, queue_auto_answer, screening_refusal
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
 
 # Verdicts of an inbound mail (stored on its row) and of a repeated delivery (not stored).
-CASE_OPENED, THREADED, IGNORED, REJECTED, DUPLICATE = (
+# CASE_REJECTED: the mail opened a case that screening refused (reason = the screening code);
+# REJECTED: the mail was invalid and opened no case (reason "invalid").
+CASE_OPENED, CASE_REJECTED, THREADED, IGNORED, REJECTED, DUPLICATE = (
     "case_opened",
+    "case_rejected",
     "threaded",
     "ignored",
     "rejected",
@@ -281,14 +284,22 @@ def _open_case(
     stored, skipped = store_evidence_files(storage, policy, _mail_files(parsed))
     with uow:
         case = uow.cases.get(filed.case.id)  # type: ignore[arg-type]
-        if not uow.channels.mail.add(**stamp.row(CASE_OPENED, case.id)):
-            return IntakeResult(stamp.key, DUPLICATE, CASE_OPENED, case.number)
+        # A case that screening refused is filed too (closed as rejected); its mail says so, and
+        # the acknowledgement the relay sends gives the reason (mail_outbound.ack_body).
+        refusal = screening_refusal(uow, case)
+        if refusal is None:
+            verdict, reason, detail = CASE_OPENED, "", ""
+        else:
+            verdict, reason = CASE_REJECTED, refusal.code
+            detail = json.dumps(refusal.as_detail(), ensure_ascii=False)
+        if not uow.channels.mail.add(**stamp.row(verdict, case.id, reason, detail)):
+            return IntakeResult(stamp.key, DUPLICATE, verdict, case.number)
         attach_stored(uow, case, buyer.actor(), stored, stamp.now)
         if skipped:
             case.post(SYSTEM_ACTOR, _skipped_note(skipped), Visibility.INTERNAL, stamp.now)
         uow.touch_case(case)
         uow.commit()
-    return IntakeResult(stamp.key, CASE_OPENED, data.kind.value, case.number)
+    return IntakeResult(stamp.key, verdict, reason or data.kind.value, case.number)
 
 
 def _record_rejected(

@@ -14,7 +14,10 @@ from kefu.adapters.email_out import LOOP_HEADER, build_reply
 from kefu.adapters.storage import BlobStorage
 from kefu.db.channels import INBOUND, OUTBOUND, MailRecord
 from kefu.db.outbox import OutboxRow
+from kefu.domain.case import Case
 from kefu.domain.errors import FieldError
+from kefu.domain.screening import Outcome, ReasonCode
+from kefu.domain.workflow import Status
 from kefu.services.notifications import MAIL_TOPIC
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -86,6 +89,86 @@ def _ack_body(number: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why screening refused a case: its code, the reason in zh and en, the original if a repeat."""
+
+    code: str
+    zh: str
+    en: str
+    duplicate_of: str | None = None  # the original case's number
+
+    def as_detail(self) -> dict[str, str | None]:
+        return {"code": self.code, "zh": self.zh, "en": self.en, "duplicate_of": self.duplicate_of}
+
+
+def screening_refusal(uow: UnitOfWork, case: Case) -> Refusal | None:
+    """The screening refusal of a case that is (still) rejected, else None (accepted, reopened,
+    or refused by a person rather than by screening)."""
+    if case.status is not Status.REJECTED or case.id is None:
+        return None
+    found = uow.intake.screening(case.id)
+    if found is None or found["outcome"] != Outcome.REJECT.value or not found["reason"]:
+        return None
+    # Stored as "zh / en" (domain.screening.Verdict.reason).
+    zh, sep, en = str(found["reason"]).partition(" / ")
+    original = found.get("duplicate_of")
+    return Refusal(
+        code=str(found["code"]),
+        zh=zh.strip(),
+        en=en.strip() if sep else zh.strip(),
+        duplicate_of=uow.cases.get(original).number if original else None,
+    )
+
+
+def _refusal_advice(refusal: Refusal) -> tuple[str, str]:
+    """What the buyer can do next, zh and en. A reply to this mail would only land on the closed
+    case, so the advice is a new mail, or a mail to the original case of a repeat."""
+    if refusal.code == ReasonCode.DUPLICATE.value and refusal.duplicate_of:
+        original = refusal.duplicate_of
+        return (
+            f"原案件 {original} 继续处理。如有新的情况或凭证，请回复原案件的邮件，"
+            f"或发送主题中含有 {original} 的邮件；"
+            "如果这是另一个问题，请发送一封新邮件说明有何不同。",
+            f"Your original case {original} goes on. For new facts or proof, reply to its mail "
+            f"or send a mail with {original} in the subject; if this is a different issue, send "
+            "a new mail that says what is different.",
+        )
+    if refusal.code in (ReasonCode.OUT_OF_WINDOW.value, ReasonCode.ALREADY_ELSEWHERE.value):
+        return (
+            "如有新的信息（例如其他订单或其他问题），请发送一封新邮件说明。",
+            "If you have new information (another order or another issue), send a new mail.",
+        )
+    return (
+        "请发送一封新邮件（不要回复本邮件），写明订单号、商品、时间和具体问题。",
+        "Please send a new mail (not a reply to this one) with the order number, the item, "
+        "when it happened and what exactly went wrong.",
+    )
+
+
+def _rejected_ack_body(number: str, refusal: Refusal) -> str:
+    advice_zh, advice_en = _refusal_advice(refusal)
+    original_zh = f"（原案件 {refusal.duplicate_of}）" if refusal.duplicate_of else ""
+    original_en = f" (original case {refusal.duplicate_of})" if refusal.duplicate_of else ""
+    return (
+        f"您好，我们已收到您的邮件，案件号 {number}，但该案件未予受理。\n"
+        f"原因：{refusal.zh}{original_zh}\n"
+        f"{advice_zh}\n\n"
+        f"Hello, we received your mail as case {number}, but it was not accepted.\n"
+        f"Reason: {refusal.en}{original_en}\n"
+        f"{advice_en}\n\n"
+        "此邮件由系统自动发送 / This is an automatic answer."
+    )
+
+
+def ack_body(uow: UnitOfWork, case: Case) -> str:
+    """The acknowledgement of a mailed-in case: accepted, or not accepted and why."""
+    refusal = screening_refusal(uow, case)
+    if refusal is None:
+        return _ack_body(case.number)
+    return _rejected_ack_body(case.number, refusal)
+
+
 def _thread(mails: list[MailRecord]) -> tuple[MailRecord | None, list[str]]:
     """The last inbound mail (what we answer) and every id of the case's mail, oldest first."""
     last_in = next((m for m in reversed(mails) if m.direction == INBOUND), None)
@@ -110,7 +193,7 @@ def _compose(
         subject = last_in.subject if last_in and last_in.subject else case.subject
         in_reply_to = last_in.message_id if last_in else (refs[-1] if refs else None)
         if p.get("kind") == "ack":
-            body = _ack_body(number)
+            body = ack_body(uow, case)
     if not to:
         return None
     msg = build_reply(
