@@ -123,7 +123,7 @@ def test_buyer_and_agent_chat_live_then_the_agent_files_a_case(
     assert "马上为您登记换货" in timeline
     assert agent.locator("a", has_text=f"chat-{chat_id}.txt").count() == 1
     facts = agent.locator("section.facts").inner_text()
-    assert "aftersales" in facts
+    assert "售后 after-sales" in facts
     assert "chat" in facts
     assert order_no in facts
 

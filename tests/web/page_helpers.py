@@ -1,4 +1,5 @@
-"""Shared steps of the page tests: log a test client in, read a form's CSRF token."""
+"""Shared steps of the page tests: log a test client in, read a form's CSRF token, find a
+field's error."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from kefu.web.pages_labels import FIELD_LABEL
 from tests.builders import PASSWORD
 
 
@@ -23,3 +25,8 @@ def csrf(html: str) -> str:
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
     assert found
     return found.group(1)
+
+
+def field_error(field: str) -> str:
+    """How a page lists a rejected field: marked with its name, shown with its bilingual label."""
+    return f'<li data-field="{field}"><strong>{FIELD_LABEL[field]}</strong>'

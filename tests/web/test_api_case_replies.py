@@ -1,4 +1,5 @@
-"""What a write answers: the case's shop and team, and contact details masked for all but its buyer."""
+"""What a write answers: the case's shop and team, and contact details masked for all but its
+buyer."""
 
 from __future__ import annotations
 

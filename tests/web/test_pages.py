@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.web.page_helpers import csrf, login
+from tests.web.page_helpers import csrf, field_error, login
 
 COMPLAINT = {
     "kind": "complaint",
@@ -61,7 +61,7 @@ def test_buyer_form_lists_every_missing_field_and_rejects_forged_posts(
     )
     assert r.status_code == 422
     for field in ("subject", "description", "contact_phone"):
-        assert f"<strong>{field}</strong>" in r.text
+        assert field_error(field) in r.text
     forged = client.post(
         "/cases/new",
         data={
@@ -127,7 +127,7 @@ def test_the_buyer_ships_a_return_from_the_case_page(client: TestClient, headers
     form = {"csrf": csrf(detail), "action": "ship_return", "version": str(version)}
     missing = client.post(f"/cases/{number}/act", data=form)
     assert missing.status_code == 422
-    assert "<strong>carrier</strong>" in missing.text
+    assert field_error("carrier") in missing.text
     r = client.post(
         f"/cases/{number}/act",
         data={**form, "carrier": "顺丰速运", "tracking_no": "SF1234567890"},
@@ -157,7 +157,7 @@ def test_an_agent_logs_a_call_from_the_console_and_it_becomes_a_case(
     }
     bad = client.post("/calls/new", data=call)
     assert bad.status_code == 422
-    assert "<strong>caller_number</strong>" in bad.text
+    assert field_error("caller_number") in bad.text
     assert "not a valid phone number" in bad.text
     assert "买家来电：快递送到时外箱压坏" in bad.text  # nothing typed is lost
     r = client.post(

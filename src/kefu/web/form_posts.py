@@ -12,7 +12,7 @@ from kefu.bootstrap import App
 from kefu.domain.errors import DomainError
 from kefu.domain.types import Actor
 from kefu.web.auth import optional_actor
-from kefu.web.pages import require_csrf
+from kefu.web.pages_base import require_csrf
 
 
 def post_form(

@@ -14,8 +14,21 @@ from kefu.domain.types import CaseKind
 from kefu.services import calls as call_svc
 from kefu.web.auth import optional_actor
 from kefu.web.pages import error_list, login_redirect, render_page, require_csrf
+from kefu.web.pages_base import PageRoute, error_page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+# Longest accepted values; the form carries them as maxlength and the post checks them here.
+LIMITS = {
+    "caller_number": 40,
+    "caller_name": 100,
+    "started_at": 40,
+    "direction": 10,
+    "order_no": 64,
+    "kind": 20,
+    "subject": 200,
+    "notes": 5000,
+}
+REFUSED = PermissionDenied("只有客服人员可以登记来电", "only staff log calls")
 
 
 def _started_at(raw: str) -> datetime:
@@ -41,28 +54,58 @@ def call_form(request: Request) -> Response:
     if actor is None:
         return login_redirect(request)
     if not actor.is_staff:
-        exc = PermissionDenied("只有客服人员可以登记来电", "only staff log calls")
-        return render_page(request, "call_new.html", actor, 403, errors=error_list(exc), form={})
-    return render_page(request, "call_new.html", actor, form={})
+        return error_page(request, actor, 403, error_list(REFUSED))
+    return render_page(request, "call_new.html", actor, form={}, LIMITS=LIMITS)
+
+
+def _duration(raw: str) -> int:
+    try:
+        value = int(raw.strip() or 0)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "duration_s",
+                    "invalid",
+                    "通话时长须为不小于 0 的整数秒",
+                    "a whole number of seconds, 0 or more",
+                )
+            ]
+        )
+    return value
+
+
+def _check_lengths(form: dict[str, str]) -> None:
+    problems = [
+        FieldError(name, "too_long", f"最多 {limit} 个字符", f"at most {limit} characters")
+        for name, limit in LIMITS.items()
+        if len(form.get(name, "")) > limit
+    ]
+    if problems:
+        raise InvalidInput(problems)
 
 
 @router.post("/calls/new", response_class=HTMLResponse)
 def log_call(
     request: Request,
-    csrf: Annotated[str, Form()],
-    caller_number: Annotated[str, Form(max_length=40)] = "",
-    caller_name: Annotated[str, Form(max_length=100)] = "",
-    started_at: Annotated[str, Form(max_length=40)] = "",
-    duration_s: Annotated[int, Form(ge=0)] = 0,
-    direction: Annotated[str, Form(max_length=10)] = "inbound",
-    order_no: Annotated[str, Form(max_length=64)] = "",
-    kind: Annotated[str, Form(max_length=20)] = "",
-    subject: Annotated[str, Form(max_length=200)] = "",
-    notes: Annotated[str, Form(max_length=5000)] = "",
+    csrf: Annotated[str, Form()] = "",
+    caller_number: Annotated[str, Form()] = "",
+    caller_name: Annotated[str, Form()] = "",
+    started_at: Annotated[str, Form()] = "",
+    duration_s: Annotated[str, Form()] = "0",
+    direction: Annotated[str, Form()] = "inbound",
+    order_no: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    subject: Annotated[str, Form()] = "",
+    notes: Annotated[str, Form()] = "",
 ) -> Response:
     actor = optional_actor(request)
     if actor is None:
         return login_redirect(request)
+    if not actor.is_staff:
+        return error_page(request, actor, 403, error_list(REFUSED))
     app = request.app.state.kefu
     form = {
         "caller_number": caller_number,
@@ -77,22 +120,38 @@ def log_call(
     }
     try:
         require_csrf(app, request, csrf)
+        _check_lengths(form)
         call = call_svc.CallInput(
             caller_number=caller_number,
             started_at=_started_at(started_at) if started_at else app.clock.now(),
-            duration_s=duration_s,
+            duration_s=_duration(duration_s),
             notes=notes,
             caller_name=caller_name,
             direction=direction,
             subject=subject,
             order_no=order_no or None,
-            kind=CaseKind(kind) if kind else None,
+            kind=_kind(kind),
         )
         logged = call_svc.log_call(
             app.uow(), actor=actor, call=call, now=app.clock.now(), policy=app.policy
         )
     except DomainError as exc:
         return render_page(
-            request, "call_new.html", actor, exc.status, errors=error_list(exc), form=form
+            request,
+            "call_new.html",
+            actor,
+            exc.status,
+            errors=error_list(exc),
+            form=form,
+            LIMITS=LIMITS,
         )
     return RedirectResponse(f"/cases/{logged.case.number}", status_code=303)
+
+
+def _kind(raw: str) -> CaseKind | None:
+    try:
+        return CaseKind(raw) if raw else None
+    except ValueError:
+        raise InvalidInput(
+            [FieldError("kind", "invalid", "请从列表中选择", "choose a value from the list")]
+        ) from None

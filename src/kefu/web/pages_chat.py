@@ -18,8 +18,9 @@ from kefu.web.api_chat import HUB
 from kefu.web.auth import optional_actor
 from kefu.web.form_posts import post_form
 from kefu.web.pages import error_list, login_redirect, render_page
+from kefu.web.pages_base import PageRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 E = TypeVar("E", bound=StrEnum)
 
 # Who said a line, as the transcript and the live script (via a data attribute) label it.

@@ -24,8 +24,9 @@ from kefu.services import screening_admin
 from kefu.web.auth import optional_actor
 from kefu.web.form_posts import post_form
 from kefu.web.pages import error_list, login_redirect, render_case, render_page
+from kefu.web.pages_base import PageRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 # Form fields arrive as text and are checked here, so a forged or truncated form gets the page
 # back with the field at fault, never a JSON validation error.

@@ -99,8 +99,12 @@
       el.dataset.testid = "chat-error";
       list.parentNode.insertBefore(el, form || null);
     }
-    var detail = (frame.fields || []).map(function (f) { return f.zh + " / " + f.en; });
-    el.textContent = (detail.length ? detail.join("；") : frame.message_zh + " / " + frame.message_en);
+    // Error frames (api_chat._error_frame) and their fields carry message_zh / message_en.
+    var detail = (frame.fields || []).map(function (f) {
+      return (f.message_zh || "") + " / " + (f.message_en || "");
+    });
+    var whole = (frame.message_zh || "出错了") + " / " + (frame.message_en || "something went wrong");
+    el.textContent = detail.length ? detail.join("；") : whole;
     el.hidden = false;
     if (frame.client_msg_id) {
       var pending = list.querySelector(

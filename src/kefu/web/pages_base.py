@@ -1,0 +1,142 @@
+"""What every page shares: templates, rendering, CSRF, login redirects and the HTML error page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from kefu.bootstrap import App
+from kefu.domain import rbac
+from kefu.domain.errors import DomainError, FieldError, InvalidInput
+from kefu.domain.orders import SHANGHAI
+from kefu.domain.types import Actor
+from kefu.domain.workflow import ACTION_ZH, STATUS_ZH
+from kefu.web import pages_labels as labels
+from kefu.web.auth import check_csrf, csrf_token, optional_actor
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals.update(
+    STATUS_ZH=STATUS_ZH,
+    ACTION_ZH=ACTION_ZH,
+    KIND_LABEL=labels.KIND_LABEL,
+    PRIORITY_LABEL=labels.PRIORITY_LABEL,
+    CHANNEL_LABEL=labels.CHANNEL_LABEL,
+    ROLE_LABEL_ALL=labels.ROLE_LABEL,
+    EVENT_LABEL=labels.EVENT_LABEL,
+    FIELD_LABEL=labels.FIELD_LABEL,
+    label=labels.label,
+    can=lambda actor, permission: rbac.can(actor, rbac.Permission(permission)),
+)
+templates.env.filters["yuan"] = lambda fen: f"¥{fen // 100}.{fen % 100:02d}"
+templates.env.filters["local"] = lambda dt: (
+    dt.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if dt else "—"
+)
+
+# Pydantic error types -> (zh, en), for a form or query the framework rejected before the page.
+_SHAPE_ZH = {
+    "missing": ("必填", "is required"),
+    "string_too_long": ("过长", "is too long"),
+    "int_parsing": ("必须是整数", "must be a whole number"),
+    "int_from_float": ("必须是整数", "must be a whole number"),
+    "greater_than_equal": ("数值太小", "is too small"),
+    "bool_parsing": ("必须是 true 或 false", "must be true or false"),
+}
+
+
+def page_app(request: Request) -> App:
+    app: App = request.app.state.kefu
+    return app
+
+
+def render_page(
+    request: Request, name: str, actor: Actor | None, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    app = page_app(request)
+    return templates.TemplateResponse(
+        request, name, {"actor": actor, "csrf": csrf_token(app, request), **ctx}, status_code=status
+    )
+
+
+def safe_next(target: str) -> str:
+    """A local path to go to after logging in; anything else (other sites) goes to the queue."""
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if ok else "/cases"
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """To the login page, then back here with the query string kept."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
+
+
+def require_csrf(app: App, request: Request, token: str) -> None:
+    if not check_csrf(app, request, token):
+        raise InvalidInput(
+            [
+                FieldError(
+                    "csrf",
+                    "invalid",
+                    "页面已过期，请刷新后重试",
+                    "the form expired; reload and retry",
+                )
+            ]
+        )
+
+
+def error_list(exc: DomainError) -> list[FieldError]:
+    return list(exc.fields) or [FieldError("", exc.code, exc.zh, exc.en)]
+
+
+def shape_errors(exc: RequestValidationError) -> list[FieldError]:
+    """A framework validation error as field errors a page can show."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        kind = str(err.get("type", "invalid"))
+        zh, en = _SHAPE_ZH.get(kind, ("取值无效", "is not valid"))
+        out.append(FieldError(".".join(loc), kind, zh, en))
+    return out
+
+
+def error_page(
+    request: Request, actor: Actor | None, status: int, errors: list[FieldError]
+) -> Response:
+    """The plain app page (header and all) with only the errors on it."""
+    if actor is None and status in (401, 403, 404):
+        return login_redirect(request)
+    return render_page(request, "base.html", actor, status, errors=errors)
+
+
+def _fallback(request: Request, exc: Exception) -> Response:
+    actor = optional_actor(request)
+    if isinstance(exc, DomainError):
+        return error_page(request, actor, exc.status, error_list(exc))
+    assert isinstance(exc, RequestValidationError)
+    if any("path" in err.get("loc", ()) for err in exc.errors()):  # /chats/abc: no such page
+        missing = FieldError("", "not_found", "页面不存在", "no such page")
+        return error_page(request, actor, 404, [missing])
+    return error_page(request, actor, 422, shape_errors(exc))
+
+
+class PageRoute(APIRoute):
+    """A page route: an error no handler caught still answers with an HTML page, never JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (DomainError, RequestValidationError) as exc:
+                return await run_in_threadpool(_fallback, request, exc)
+
+        return page_handler
