@@ -1,0 +1,157 @@
+"""Negation: a denial cancels a keyword, a rhetorical or sarcastic one keeps it, in both readers."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu.analysis.compliance import compliance_terms
+from kefu.analysis.negation import is_negated
+from kefu.analysis.priority import priority_hints
+from kefu.domain.types import Priority
+
+
+def _negated(text: str, keyword: str) -> bool:
+    start = text.index(keyword)
+    return is_negated(text, start, start + len(keyword))
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("不是假货", "假货"),
+        ("应该不像假货", "假货"),
+        ("应该不是假货", "假货"),  # 应该 is not the rhetorical 该
+        ("应该不会是假货", "假货"),
+        ("没有发现任何假冒", "假冒"),
+        ("并非高仿", "高仿"),
+        ("未发现假冒", "假冒"),
+        ("从未卖过假货", "假货"),
+        ("我买到的不可能是假货", "假货"),
+        ("不太可能是假货", "假货"),
+        ("绝非假货", "假货"),
+        ("不属于假冒", "假冒"),
+        ("不存在假冒", "假冒"),
+        ("没鉴定出假货", "假货"),
+        ("商家没有发现任何欺诈", "欺诈"),
+        ("没有受伤", "受伤"),
+    ],
+)
+def test_a_plain_denial_negates(text: str, keyword: str) -> None:
+    assert _negated(text, keyword)
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("收到的明显是假货", "假货"),  # no negator at all
+        ("没想到是假货", "假货"),  # 想到 is not a linking word: surprise, not denial
+        ("不知道是假货", "假货"),
+        ("难道不是假货", "假货"),  # rhetorical questions assert
+        ("岂不是假货", "假货"),
+        ("谁说不是假货", "假货"),
+        ("怎么不是假货", "假货"),
+        ("莫非不是假货", "假货"),
+        ("该不会是假货吧", "假货"),  # suspicion, unlike 应该不会
+        ("不是假货才怪", "假货"),  # sarcasm after the keyword
+        ("不是假的才怪", "假的"),
+        ("这货不是假货才有鬼", "假货"),
+        ("不是假货就怪了", "假货"),
+        ("无非是高仿", "高仿"),  # 无非 means "merely", not "not"
+        ("没有，是假货", "假货"),  # the denial answers something else
+        ("没有受伤，孩子被烫伤了", "烫伤"),
+    ],
+)
+def test_an_assertion_stays_asserted(text: str, keyword: str) -> None:
+    assert not _negated(text, keyword)
+
+
+def test_sarcasm_is_read_only_when_the_keyword_end_is_given() -> None:
+    text = "不是假货才怪"
+    assert is_negated(text, 2)
+    assert not is_negated(text, 2, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("不是假货", ()),
+        ("应该不像假货", ()),
+        ("没有发现任何假冒", ()),
+        ("并非高仿", ()),
+        ("这个不是假的", ()),
+        ("不是非正品", ()),  # "not non-genuine"
+        ("收到的明显是假货", ("假货",)),
+        ("没想到是假货", ("假货",)),
+        ("不知道是假货", ("假货",)),
+        ("难道不是假货？", ("假货",)),
+        ("该不会是假货吧", ("假货",)),
+        ("不是假货才怪", ("假货",)),
+        ("不是正品", ("不是正品",)),  # the negation is the allegation itself
+        ("这不是正品，是高仿", ("不是正品", "高仿")),
+        ("并非正品", ("非正品",)),
+        ("不是假货，是水货", ("水货",)),
+        ("老公说不是假货，我觉得是假货", ("假货",)),  # one asserted mention is enough
+    ],
+)
+def test_compliance_terms_count_only_asserted_words(text: str, terms: tuple[str, ...]) -> None:
+    assert compliance_terms(text) == terms
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("孩子被烫伤了", "safety"),
+        ("没有受伤，但孩子被烫伤了", "safety"),
+        ("该不会起火吧", "safety"),
+        ("商家欺诈消费者", "fraud"),
+        ("你们就是骗子", "fraud"),
+        ("我受骗了，钱也没退", "fraud"),
+        ("没想到被骗了", "fraud"),
+        ("不知道是骗子", "fraud"),
+        ("难道不是欺诈", "fraud"),
+        ("不是诈骗才怪", "fraud"),
+    ],
+)
+def test_asserted_danger_is_urgent(text: str, code: str) -> None:
+    hint = priority_hints(text, amount_fen=None, repeat_contacts=0)
+    assert hint.priority is Priority.URGENT
+    assert code in [r.code for r in hint.reasons]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没有受伤",
+        "幸好没有受伤",
+        "没有出现过敏",
+        "应该不会起火",
+        "并没有欺诈",
+        "商家没有发现任何欺诈",
+        "不是骗子",
+        "没有受骗",
+        "并没有被骗",
+    ],
+)
+def test_denied_danger_is_not_urgent(text: str) -> None:
+    hint = priority_hints(text, amount_fen=None, repeat_contacts=0)
+    assert hint.priority is Priority.NORMAL
+    assert hint.reasons == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不是假货",
+        "应该不像假货",
+        "并非高仿",
+        "没有发现任何假冒",
+        "收到的明显是假货",
+        "难道不是假货",
+        "该不会是山寨货吧",
+        "不是高仿才怪",
+    ],
+)
+def test_compliance_and_priority_read_a_denial_the_same_way(text: str) -> None:
+    alleged = bool(compliance_terms(text))
+    codes = [r.code for r in priority_hints(text, amount_fen=None, repeat_contacts=0).reasons]
+    assert ("counterfeit" in codes) == alleged
