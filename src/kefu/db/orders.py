@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from kefu.db.driver import Prepared
-from kefu.db.schema import order_lines, orders
+from kefu.db.schema import order_lines, orders, shops
 from kefu.domain.errors import NotFound
 from kefu.domain.orders import LineFlag, Order, OrderLine
 
@@ -23,8 +23,12 @@ class StoredOrder:
     order: Order
 
 
-_BY_NO = select(orders).where(orders.c.order_no == bindparam("b_no"))
-_BY_ID = select(orders).where(orders.c.id == bindparam("b_id"))
+# An order comes with its shop's code: replies and pages name the shop beside the order.
+_WITH_SHOP = select(orders, shops.c.code.label("shop_code")).join(
+    shops, shops.c.id == orders.c.shop_id
+)
+_BY_NO = _WITH_SHOP.where(orders.c.order_no == bindparam("b_no"))
+_BY_ID = _WITH_SHOP.where(orders.c.id == bindparam("b_id"))
 _LINES = (
     select(order_lines)
     .where(order_lines.c.order_id == bindparam("b_order"))
@@ -103,7 +107,7 @@ class OrderRepo:
         self, *, buyer_ref: str | None = None, shop_id: int | None = None, limit: int = 50
     ) -> list[StoredOrder]:
         """Newest orders of one buyer or one shop (the buyer's "file from an order" list)."""
-        stmt = select(orders)
+        stmt = _WITH_SHOP
         if buyer_ref is not None:
             stmt = stmt.where(orders.c.buyer_ref == buyer_ref)
         if shop_id is not None:
@@ -136,7 +140,7 @@ class OrderRepo:
         )
         order = Order(
             r["order_no"],
-            "",
+            r["shop_code"],
             r["buyer_ref"],
             r["buyer_name"],
             r["buyer_phone"],

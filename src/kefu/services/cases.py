@@ -49,8 +49,13 @@ class FileCaseInput:
 
 @dataclass(frozen=True)
 class FiledCase:
+    """The filed case (or the earlier one an Idempotency-Key replays), with the codes of its shop
+    and team, read in the filing transaction so the reply needs no second one."""
+
     case: Case
     created: bool
+    shop: str | None = None
+    team: str | None = None
 
 
 def order_not_found_or_not_yours() -> FieldError:
@@ -213,9 +218,13 @@ def file_case(
         )
         day = now.astimezone(SHANGHAI).strftime("%Y%m%d")
         seq = uow.cases.next_number_seq(day)
+        team_code: str | None = assessment.team_code
         team_id = uow.people.team_by_code(assessment.team_code)
         if team_id is None:  # a routing target that does not exist yet falls back, never fails
+            team_code = policy.default_team
             team_id = uow.people.team_by_code(policy.default_team)
+        if team_id is None:
+            team_code = None
         case = Case(
             id=None,
             number=case_number(day, seq),
@@ -272,7 +281,8 @@ def file_case(
             if earlier is None:
                 raise
             return earlier
-        return FiledCase(case, True)
+        shop_code = stored.order.shop_code if stored is not None and order_id else None
+        return FiledCase(case, True, shop_code, team_code)
 
 
 def _replay(uow: UnitOfWork, actor: Actor, key: str, request_hash: str) -> FiledCase | None:
@@ -282,7 +292,10 @@ def _replay(uow: UnitOfWork, actor: Actor, key: str, request_hash: str) -> Filed
     case_id, stored_hash = found
     if stored_hash != request_hash:
         raise IdempotencyMismatch()
-    return FiledCase(uow.cases.get(case_id), False)
+    case = uow.cases.get(case_id)
+    shop = uow.people.shop_by_id(case.shop_id).code if case.shop_id is not None else None
+    team = uow.people.team_code(case.team_id) if case.team_id is not None else None
+    return FiledCase(case, False, shop, team)
 
 
 def load_visible(uow: UnitOfWork, actor: Actor, number: str) -> Case:

@@ -100,10 +100,13 @@ def case_out(
     return out
 
 
-def case_reply(app: App, actor: Actor, case: Case) -> dict[str, Any]:
-    """A case as the answer to a write: its shop and team, contact details as the caller may
-    see them without opening the case (masked for everyone but its buyer)."""
-    shop, team = views.case_labels(app.reader(), case)
+def case_reply(
+    app: App, actor: Actor, case: Case, labels: tuple[str | None, str | None] | None = None
+) -> dict[str, Any]:
+    """A case as the answer to a write: its shop and team (read here unless the write already
+    knows their codes), contact details as the caller may see them without opening the case
+    (masked for everyone but its buyer)."""
+    shop, team = labels if labels is not None else views.case_labels(app.reader(), case)
     phone, email = views.reply_contact(actor, case)
     return case_out(
         case,
@@ -177,7 +180,7 @@ def create_case(
     )
     case = filed.case
     return FastJSONResponse(
-        case_reply(app, actor, case),
+        case_reply(app, actor, case, (filed.shop, filed.team)),
         status_code=201 if filed.created else 200,
         headers={"Location": f"/api/v1/cases/{case.number}"},
     )
