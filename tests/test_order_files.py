@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 from kefu.bootstrap import build_app
 from kefu.cli import app_cli
 from kefu.config import load_settings
+from kefu.domain.errors import FieldError
 from kefu.domain.orders import LineFlag
 from kefu.order_files import (
     OrderFileError,
@@ -19,8 +21,8 @@ from kefu.order_files import (
     read_order_file,
 )
 from kefu.services import orders as order_svc
-from kefu.services.orders import SOURCE_ERRORS, validate_orders
-from tests.builders import a_user
+from kefu.services.orders import RawOrder, validate_orders
+from tests.builders import a_user, an_order
 
 HEADER = (
     "order_no,shop_code,buyer_ref,paid_at,line_no,sku,title,quantity,unit_price_fen,paid_fen,flags"
@@ -56,8 +58,10 @@ def test_each_supported_encoding_reads_the_same_order(
 ) -> None:
     path = _write(tmp_path / "orders.csv", TWO_LINES.encode(written_as))
     assert check_order_file(path) == read_as
-    [(ref, order)] = list(read_order_file(path, read_as))
-    assert ref == "rows 2,3"
+    [item] = list(read_order_file(path, read_as))
+    assert (item.ref, item.source_errors) == ("rows 2,3", ())
+    assert item.data is not None
+    order = item.data
     assert order["order_no"] == "DD0001"
     assert [line["title"] for line in order["lines"]] == ["无线蓝牙耳机", "充电盒（白色）"]
 
@@ -68,8 +72,9 @@ def test_characters_outside_gbk_are_read_from_gb18030(tmp_path: Path) -> None:
     path = _write(tmp_path / "orders.csv", data.encode("gb18030"))
     encoding = check_order_file(path)
     assert encoding == "gb18030"
-    [(_, order)] = list(read_order_file(path, encoding))
-    assert order["lines"][0]["title"] == title
+    [item] = list(read_order_file(path, encoding))
+    assert item.data is not None
+    assert item.data["lines"][0]["title"] == title
 
 
 @pytest.mark.parametrize("character", ["耳", "充"])
@@ -122,13 +127,14 @@ def test_rows_of_one_order_are_grouped_across_the_file(tmp_path: Path) -> None:
         " DD0005 ,,,,,A-2,耳机套,,50,50,durable|virtual",  # row 4: blank cells repeat row 2's
     )
     path = _write(tmp_path / "orders.csv", data.encode())
-    found = dict(read_order_file(path, check_order_file(path)))
-    assert list(found) == ["rows 2,4", "rows 3"]
-    order = found["rows 2,4"]
+    items = list(read_order_file(path, check_order_file(path)))
+    assert [item.ref for item in items] == ["rows 2,4", "rows 3"]
+    assert [item.source_errors for item in items] == [(), ()]
+    order = items[0].data
+    assert order is not None
     assert (order["shop_code"], order["buyer_ref"]) == ("shop-a", "buyer1")
     assert [(ln["line_no"], ln["sku"]) for ln in order["lines"]] == [(1, "A-1"), (2, "A-2")]
-    assert not order[SOURCE_ERRORS]
-    good, bad = validate_orders(found.items())
+    good, bad = validate_orders(items)
     assert bad == []
     assert [o.lines[1].quantity for _, o in good if o.order_no == "DD0005"] == [1]
 
@@ -172,10 +178,11 @@ def test_jsonl_lines_that_are_no_json_object_are_reported_by_line(tmp_path: Path
     text = '{"order_no": "J0001"}\n\n{"order_no": "J0002",\n[1, 2]\n"text"\n'
     path = _write(tmp_path / "orders.jsonl", text.encode())
     items = list(read_order_file(path, check_order_file(path)))
-    assert [ref for ref, _ in items] == ["line 1", "line 3", "line 4", "line 5"]
-    assert items[0][1] == {"order_no": "J0001"}
-    for _, raw in items[1:]:
-        [fault] = raw[SOURCE_ERRORS]
+    assert [item.ref for item in items] == ["line 1", "line 3", "line 4", "line 5"]
+    assert items[0] == RawOrder("line 1", {"order_no": "J0001"})
+    for item in items[1:]:
+        assert item.data is None  # nothing of the order could be read
+        [fault] = item.source_errors
         assert (fault.field, fault.code) == ("line", "invalid_json")
         assert fault.zh.startswith("不是有效的 JSON 对象")
         assert fault.en.startswith("not a valid JSON object")
@@ -192,8 +199,8 @@ def test_jsonl_is_read_in_its_encoding(tmp_path: Path, encoding: str) -> None:
     path = _write(
         tmp_path / "orders.jsonl", '{"order_no": "J0003", "title": "耳机"}\n'.encode(encoding)
     )
-    [(ref, raw)] = list(read_order_file(path, check_order_file(path)))
-    assert (ref, raw) == ("line 1", {"order_no": "J0003", "title": "耳机"})
+    [item] = list(read_order_file(path, check_order_file(path)))
+    assert item == RawOrder("line 1", {"order_no": "J0003", "title": "耳机"})
 
 
 @pytest.mark.parametrize(
@@ -244,3 +251,35 @@ def test_cli_refuses_a_file_in_no_supported_encoding(var_dir: Path, tmp_path: Pa
     assert result.exit_code == 2
     assert "无法识别文件编码" in result.output
     assert not (var_dir / "kefu.db").exists()  # refused before the database was touched
+
+
+def test_cli_reads_a_source_errors_key_in_a_jsonl_line_as_an_unknown_field(
+    var_dir: Path, tmp_path: Path
+) -> None:
+    # Only the reader's own findings are source errors; a file cannot forge them by a key.
+    forged = '"_source_errors": [{"field": "line", "code": "invalid_json"}]'
+    lines = [
+        json.dumps({**an_order("J0010"), "_source_errors": "ab"}, ensure_ascii=False),
+        "{" + forged + "}",
+        '{"order_no": "J0011", ' + forged + "}",
+    ]
+    source = _write(tmp_path / "orders.jsonl", ("\n".join(lines) + "\n").encode())
+    result = CliRunner().invoke(app_cli, ["orders", "import", str(source)])
+    assert result.exit_code == 1, result.output
+    assert "created 1, updated 0, failed 2" in result.output
+    assert "line 2: order_no: " in result.output
+    assert "line 3: shop_code: " in result.output
+    assert "JSON" not in result.output
+    app = build_app(load_settings())
+    admin = a_user(app, "admin1", "admin")
+    assert order_svc.get_order(app.uow(), actor=admin, order_no="J0010", now=app.clock.now())
+    app.engine.dispose()
+
+
+def test_only_errors_beside_the_mapping_count_as_the_readers() -> None:
+    fault = FieldError("line", "invalid_json", "假", "fake")
+    inside = RawOrder("line 1", {**an_order("J0012"), "_source_errors": (fault,)})
+    beside = RawOrder("line 2", an_order("J0013"), (fault,))
+    good, bad = validate_orders([inside, beside])
+    assert [ref for ref, _ in good] == ["line 1"]
+    assert bad == [order_svc.ImportItemResult("line 2", "error", (fault,))]

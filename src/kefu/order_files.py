@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kefu.domain.errors import DomainError, FieldError
-from kefu.services.orders import SOURCE_ERRORS
+from kefu.services.orders import RawOrder
 
 SUFFIXES = (".csv", ".jsonl")
 
@@ -72,28 +72,25 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def read_order_file(path: Path, encoding: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Yield (ref, order mapping) from .jsonl (an order a line) or .csv (a line item a row)."""
+def read_order_file(path: Path, encoding: str) -> Iterator[RawOrder]:
+    """Yield each order of a .jsonl (an order a line) or .csv (a line item a row) file."""
     if path.suffix.lower() == ".jsonl":
         yield from _jsonl_orders(path, encoding)
     else:
         yield from _csv_orders(path, encoding)
 
 
-def _not_json(reason: str) -> dict[str, Any]:
-    return {
-        SOURCE_ERRORS: (
-            FieldError(
-                "line",
-                "invalid_json",
-                f"不是有效的 JSON 对象：{reason}",
-                f"not a valid JSON object: {reason}",
-            ),
-        )
-    }
+def _not_json(ref: str, reason: str) -> RawOrder:
+    fault = FieldError(
+        "line",
+        "invalid_json",
+        f"不是有效的 JSON 对象：{reason}",
+        f"not a valid JSON object: {reason}",
+    )
+    return RawOrder(ref, None, (fault,))
 
 
-def _jsonl_orders(path: Path, encoding: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _jsonl_orders(path: Path, encoding: str) -> Iterator[RawOrder]:
     with path.open(encoding=encoding) as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
@@ -101,9 +98,12 @@ def _jsonl_orders(path: Path, encoding: str) -> Iterator[tuple[str, Mapping[str,
             try:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield f"line {n}", _not_json(str(exc))
+                yield _not_json(f"line {n}", str(exc))
                 continue
-            yield f"line {n}", item if isinstance(item, dict) else _not_json("object")
+            if isinstance(item, dict):
+                yield RawOrder(f"line {n}", item)
+            else:
+                yield _not_json(f"line {n}", "object")
 
 
 def _cell(row: Mapping[str, Any], key: str) -> str:
@@ -111,13 +111,14 @@ def _cell(row: Mapping[str, Any], key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _csv_orders(path: Path, encoding: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _csv_orders(path: Path, encoding: str) -> Iterator[RawOrder]:
     # An order's rows are grouped by number across the whole file (exports do not always keep
     # them together); each line remembers its CSV row so errors can name it. Order columns must
     # agree across an order's rows: a blank cell repeats the order's value, a different one is
     # reported on its row and none of that order is imported.
     orders: dict[str, dict[str, Any]] = {}
     rows: dict[str, list[int]] = {}
+    faults: dict[str, list[FieldError]] = {}
     first_row: dict[tuple[str, str], int] = {}
     with path.open(encoding=encoding, newline="") as fh:
         for n, row in enumerate(csv.DictReader(fh), 2):
@@ -127,9 +128,9 @@ def _csv_orders(path: Path, encoding: str) -> Iterator[tuple[str, Mapping[str, A
                 current = {k: _cell(row, k) for k in ORDER_COLUMNS}
                 first_row.update({(order_no, k): n for k in ORDER_COLUMNS if current[k]})
                 current["lines"] = []
-                current[SOURCE_ERRORS] = []
                 orders[order_no] = current
                 rows[order_no] = []
+                faults[order_no] = []
             index = len(current["lines"])
             for key in ORDER_COLUMNS[1:]:
                 value = _cell(row, key)
@@ -140,7 +141,7 @@ def _csv_orders(path: Path, encoding: str) -> Iterator[tuple[str, Mapping[str, A
                     first_row[(order_no, key)] = n
                 elif value != current[key]:
                     seen = first_row[(order_no, key)]
-                    current[SOURCE_ERRORS].append(
+                    faults[order_no].append(
                         FieldError(
                             f"lines[{index}].{key}",
                             "conflicting_rows",
@@ -166,7 +167,8 @@ def _csv_orders(path: Path, encoding: str) -> Iterator[tuple[str, Mapping[str, A
                 }
             )
     for order_no, order in orders.items():
-        yield "rows " + ",".join(str(r) for r in rows[order_no]), order
+        ref = "rows " + ",".join(str(r) for r in rows[order_no])
+        yield RawOrder(ref, order, tuple(faults[order_no]))
 
 
 def error_place(ref: str, field: str) -> str:

@@ -168,3 +168,29 @@ def test_integral_floats_are_stored_as_whole_numbers(client: TestClient, headers
     line = client.get("/api/v1/orders/DD0910", headers=headers["admin"]).json()["lines"][0]
     assert (line["line_no"], line["quantity"], line["paid_fen"]) == (1, 2, 37900)
     assert all(type(line[k]) is int for k in ("line_no", "quantity", "paid_fen"))
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        [1],
+        "abc",
+        [{"field": "line", "code": "invalid_json", "message_zh": "假", "message_en": "fake"}],
+    ],
+)
+def test_a_client_cannot_send_the_readers_own_errors(
+    client: TestClient, headers: Headers, forged: Any
+) -> None:
+    # "_source_errors" is the name the file reader once used inside the mapping: from a client it
+    # is an unknown key like any other, ignored on a good order, no error of its own on a bad one.
+    alone = {"_source_errors": forged}
+    body = _rejected(
+        client.post("/api/v1/orders", headers=headers["admin"], json={"orders": [alone]})
+    )
+    codes = [(f["field"], f["code"]) for f in body["fields"]]
+    assert ("orders[0].order_no", "required") in codes
+    assert all(code != "invalid_json" for _, code in codes)
+    good = {**an_order("DD0912"), "_source_errors": forged}
+    r = client.post("/api/v1/orders", headers=headers["admin"], json={"orders": [good]})
+    assert r.status_code == 200, r.text
+    assert (r.json()["created"], r.json()["failed"]) == (1, 0)

@@ -31,31 +31,39 @@ class ImportReport:
     items: list[ImportItemResult] = field(default_factory=list)
 
 
-# A raw item may carry problems its reader already found (a broken JSON line, CSV rows of one
-# order that disagree) under this key: a sequence of FieldError, reported with the rest.
-SOURCE_ERRORS = "_source_errors"
+@dataclass(frozen=True)
+class RawOrder:
+    """One order as received (a request item, a JSONL line, CSV rows) before validation.
+
+    ``source_errors`` are what the reader itself found (a broken JSON line, CSV rows of one order
+    that disagree). They travel beside the mapping, never inside it, so no key a client or a
+    file sends can pose as one."""
+
+    ref: str  # what reports name: request index, "line 3", "rows 2,4"
+    data: Mapping[str, Any] | None  # None when nothing of the order could be read
+    source_errors: tuple[FieldError, ...] = ()
 
 
 def validate_orders(
-    raw_items: Iterable[tuple[str, Mapping[str, Any]]],
+    raw_items: Iterable[RawOrder],
 ) -> tuple[list[tuple[str, Order]], list[ImportItemResult]]:
     """Split raw items into valid orders and per-item error results (nothing is written)."""
     good: list[tuple[str, Order]] = []
     bad: list[ImportItemResult] = []
-    for ref, raw in raw_items:
-        found: tuple[FieldError, ...] = tuple(raw.get(SOURCE_ERRORS) or ())
-        if found and not raw.keys() - {SOURCE_ERRORS}:  # nothing readable beyond the problem
-            bad.append(ImportItemResult(ref, "error", found))
+    for item in raw_items:
+        found = item.source_errors
+        if item.data is None:
+            bad.append(ImportItemResult(item.ref, "error", found))
             continue
         try:
-            order = parse_order(raw)
+            order = parse_order(item.data)
         except InvalidInput as exc:
-            bad.append(ImportItemResult(ref, "error", found + tuple(exc.fields)))
+            bad.append(ImportItemResult(item.ref, "error", found + tuple(exc.fields)))
             continue
         if found:
-            bad.append(ImportItemResult(ref, "error", found))
+            bad.append(ImportItemResult(item.ref, "error", found))
         else:
-            good.append((ref, order))
+            good.append((item.ref, order))
     return good, bad
 
 
@@ -114,7 +122,7 @@ def import_batches(
     uow_factory: Callable[[], UnitOfWork],
     *,
     actor: Actor,
-    raw_items: Iterable[tuple[str, Mapping[str, Any]]],
+    raw_items: Iterable[RawOrder],
     now: datetime,
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
@@ -122,7 +130,7 @@ def import_batches(
     """Validate and import a long stream in batches; invalid items are reported, never written."""
     rbac.require(actor, Permission.IMPORT_ORDERS)
     total = ImportReport()
-    chunk: list[tuple[str, Mapping[str, Any]]] = []
+    chunk: list[RawOrder] = []
 
     def flush() -> None:
         good, bad = validate_orders(chunk)

@@ -40,7 +40,7 @@ def import_orders(body: OrdersIn, request: Request, actor: ActorDep) -> JSONResp
     app = _app(request)
     labels = [str(o.get("order_no") or f"#{i}") for i, o in enumerate(body.orders)]
     # The request index is the ref, so duplicate or missing order numbers stay apart.
-    raw = [(str(i), o) for i, o in enumerate(body.orders)]
+    raw = [order_svc.RawOrder(str(i), o) for i, o in enumerate(body.orders)]
     # One batch: the whole request is one transaction.
     report = order_svc.import_batches(
         app.uow, actor=actor, raw_items=raw, now=app.clock.now(), batch_size=len(raw)
