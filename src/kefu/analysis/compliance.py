@@ -29,8 +29,10 @@ _TERMS = (
 )
 _PATTERN = re.compile("|".join(sorted(map(re.escape, _TERMS), key=len, reverse=True)))
 # A denial just before the word ("不是假货", "应该不像假货", "不会是假的", "并非高仿", "没有发现
-# 任何假冒") cancels the allegation; see negation.is_negated. "不是正品" is itself the allegation.
-_ASSERTED_WITH_NEGATION = frozenset({"不是正品"})
+# 任何假冒") cancels the allegation; see negation.is_negated. "不是正品" is itself the allegation
+# (its own 不是 is inside the match, never read as a denial), and a denial before it denies it
+# like any other word: "没有发现不是正品" says nothing non-genuine was found, so it alleges
+# nothing. The priority rules read it the same way, and must: both share is_negated.
 
 
 def compliance_terms(text: str) -> tuple[str, ...]:
@@ -39,6 +41,6 @@ def compliance_terms(text: str) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for m in _PATTERN.finditer(norm):
         term = m.group(0)
-        if term in _ASSERTED_WITH_NEGATION or not is_negated(norm, m.start(), m.end()):
+        if not is_negated(norm, m.start(), m.end()):
             found.setdefault(term, None)
     return tuple(found)

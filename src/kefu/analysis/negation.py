@@ -2,10 +2,12 @@
 
 Shared by the compliance terms and the priority rules, so a denial is read the same way in both.
 The rule is structural rather than a list of whole phrases: a negator (不是, 不像, 不会, 不可能,
-没有, 并非, 未, 无 ...) followed only by linking words (是, 发现, 买到, 任何, 什么 ...) right up
+没有, 并非, 未, 无 ...) followed only by linking words (是, 发现, 买到, 任何, 什么, 人 ...) right up
 to the keyword. Anything else between them keeps the keyword asserted, which is the safe side:
-"没想到是假货" and "不知道是假货" allege a fake. Rhetorical questions ("难道不是假货", "该不会是
-假货") and "不是假货才怪" assert it too.
+"没想到是假货" and "不知道是假货" allege a fake. Questions assert too: rhetorical ones ("难道不是
+假货", "难道这不是假货", "怎么可能不是假货", "这不是假货吗？"), "if not X then what" ("不是假货
+是什么") and sarcasm ("不是假货才怪"), A-not-A ("是不是假货") and suspicion ("该不会是假货"),
+as does a double negation ("不可能不是假货").
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ _LINKS = (
     "任何",
     "什么",
     "啥",
+    "人",  # 没有人受伤, 无人受伤: "nobody was hurt" denies the injury
+    "人员",
+    "一人",
     "一点",
     "一件",
     "一个",
@@ -76,20 +81,61 @@ _LINKS = (
 )
 _ALT = "|".join
 _NEGATED = re.compile(f"(?:{_ALT(_NEGATORS)})(?:{_ALT(sorted(_LINKS, key=len, reverse=True))})*$")
+# 不 alone denies a verb or adjective ("不过敏", "不冒烟"), never a noun ("不知道是假货" is no
+# denial of 假货), so callers opt in per keyword. Not after 得/要/能/可: "不得不住院" = "had to".
+_BARE_NOT = re.compile("(?<![得要能可])不$")
 # Just before the negator, these turn the denial into a rhetorical assertion.
 # "应该不是" is a plain denial; "该不会是" is a suspicion.
-_RHETORICAL = re.compile(r"(难道|(?<!应)该|莫非|莫|岂|怎么|谁说|谁敢说|难说)$")
-_SARCASM = re.compile(r"才怪|才有鬼|就怪了")  # matched at the end of the keyword
+_RHETORICAL = re.compile(r"(难道|(?<!应)该|莫非|莫|岂|怎么可能|怎么会|怎会|怎么|谁说|谁敢说|难说)$")
+# These ask rhetorically from anywhere earlier in the clause: "难道你们卖的不是假货".
+_RHETORICAL_CLAUSE = re.compile(r"(难道|莫非|谁说)[^,.!?;:、。…~\s]*$")
+_CLAUSE_END = r"(?=$|[,.!?;:、。…~\s])"
+# "但是不是假货" is "but it is not a fake", not the A-not-A question 是不是.
+_CONJUNCTION_SHI = re.compile("(?:但|可|只|就|要|若|于|而|倒|总|也)是$")
+# Matched right after the keyword: sarcasm, "if not X then what", and a question ending the
+# clause ("这不是假货吗？", "你们卖的不是假货？"). 吧 is no question here: "不是假货吧" asks the
+# reader to agree with the denial.
+_ASSERTED_AFTER = re.compile(
+    "|".join(
+        (
+            "才怪|才有鬼|就怪了",
+            f"(?:那|还|又|那还|那又)?(?:能|会)?是(?:什么|啥)(?:东西|玩意儿?)?[呢啊呀]?{_CLAUSE_END}",
+            f"[的了]?[呢啊呀]?(?:[吗么][呢啊呀]?{_CLAUSE_END}|\\?)",
+        )
+    )
+)
 
 
-def is_negated(text: str, start: int, end: int | None = None) -> bool:
+def is_negated(text: str, start: int, end: int | None = None, *, bare_not: bool = False) -> bool:
     """True when the keyword at ``text[start:end]`` is denied by the words just before it.
 
-    ``text`` should be normalised (``tokenize.normalize``); ``end`` lets "…假货才怪" count."""
+    ``text`` should be normalised (``tokenize.normalize``); ``end`` lets "…假货才怪" and
+    "…假货吗？" count; ``bare_not`` lets a lone 不 deny a verb-like keyword ("不过敏")."""
     before = text[max(0, start - WINDOW) : start]
     m = _NEGATED.search(before)
-    if m is None:
+    if m is not None:
+        negator = start - len(before) + m.start()
+    elif bare_not and _BARE_NOT.search(before):
+        negator = start - 1
+    else:
         return False
-    if _RHETORICAL.search(before[: m.start()]):
+    if _asked_or_doubled(text, negator):
         return False
-    return not (end is not None and _SARCASM.match(text, end))
+    return not (end is not None and _ASSERTED_AFTER.match(text, end))
+
+
+def _asked_or_doubled(text: str, negator: int) -> bool:
+    """Do the words before the negator at ``text[negator]`` turn its denial into an assertion?"""
+    prefix = text[max(0, negator - 2 * WINDOW) : negator]
+    if _RHETORICAL.search(prefix) or _RHETORICAL_CLAUSE.search(prefix):
+        return True
+    # A-not-A ("是不是", "有没有", "会不会", "过不过敏") asks; it does not deny.
+    if (
+        prefix
+        and negator + 1 < len(text)
+        and prefix[-1] == text[negator + 1]
+        and not _CONJUNCTION_SHI.search(prefix)
+    ):
+        return True
+    # A negation of the negation asserts: "不可能不是假货", "不是没有假货", "没有不是假货的".
+    return _NEGATED.search(prefix[-WINDOW:]) is not None

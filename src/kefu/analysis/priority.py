@@ -39,14 +39,17 @@ class _Rule:
     zh: str
     en: str
     pattern: re.Pattern[str]
+    bare_not: bool = False  # a lone 不 denies the words: they are verbs ("不过敏", "不冒烟")
 
 
-def _rule(code: str, priority: Priority, zh: str, en: str, words: str) -> _Rule:
-    return _Rule(code, priority, zh, en, re.compile(words))
+def _rule(
+    code: str, priority: Priority, zh: str, en: str, words: str, *, bare_not: bool = False
+) -> _Rule:
+    return _Rule(code, priority, zh, en, re.compile(words), bare_not)
 
 
-# A negation just before the keyword ("没有受伤", "不是诈骗", "并没有欺诈") cancels it; see _hit()
-# and negation.is_negated, which compliance shares.
+# A negation just before the keyword ("没有受伤", "无人受伤", "不是诈骗", "并没有欺诈") cancels
+# it; see _hit() and negation.is_negated, which compliance shares.
 
 _RULES: tuple[_Rule, ...] = (
     _rule(
@@ -56,6 +59,7 @@ _RULES: tuple[_Rule, ...] = (
         "personal safety risk",
         r"受伤|划伤|割伤|砸伤|起火|着火|自燃|冒烟|烫伤|烧伤|灼伤|过敏|食物中毒|中毒|"
         r"触电|漏电|爆炸|炸裂|爆裂|送医|住院|急诊|窒息|呕吐|腹泻|拉肚子",
+        bare_not=True,
     ),
     _rule(
         "fraud",
@@ -112,7 +116,10 @@ _RULES: tuple[_Rule, ...] = (
 
 
 def _hit(rule: _Rule, text: str) -> bool:
-    return any(not is_negated(text, m.start(), m.end()) for m in rule.pattern.finditer(text))
+    return any(
+        not is_negated(text, m.start(), m.end(), bare_not=rule.bare_not)
+        for m in rule.pattern.finditer(text)
+    )
 
 
 def priority_hints(

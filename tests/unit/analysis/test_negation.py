@@ -34,6 +34,19 @@ def _negated(text: str, keyword: str) -> bool:
         ("没鉴定出假货", "假货"),
         ("商家没有发现任何欺诈", "欺诈"),
         ("没有受伤", "受伤"),
+        ("没有人受伤", "受伤"),  # a person word between negator and keyword
+        ("无人受伤", "受伤"),
+        ("没人受伤", "受伤"),
+        ("没有任何人受伤", "受伤"),
+        ("无一人受伤", "受伤"),
+        ("没有发现不是正品", "不是正品"),  # nothing non-genuine was found
+        ("这不是假货吧", "假货"),  # 吧 asks for agreement with the denial, it is no rhetoric
+        ("这不是假货。", "假货"),
+        ("不是假货,是什么问题?", "假货"),  # the question is a new clause
+        ("不是假货,你们怎么解释?", "假货"),
+        ("应该不是假货吗啡", "假货"),  # 吗 only at the end of the clause
+        ("但是不是假货,只是做工差", "假货"),  # 但是 + 不是, not the A-not-A 是不是
+        ("可是不是假货", "假货"),
     ],
 )
 def test_a_plain_denial_negates(text: str, keyword: str) -> None:
@@ -59,6 +72,28 @@ def test_a_plain_denial_negates(text: str, keyword: str) -> None:
         ("无非是高仿", "高仿"),  # 无非 means "merely", not "not"
         ("没有，是假货", "假货"),  # the denial answers something else
         ("没有受伤，孩子被烫伤了", "烫伤"),
+        ("难道这不是假货吗", "假货"),  # 难道 anywhere earlier in the clause
+        ("难道你们卖的不是假货吗", "假货"),
+        ("难道这不是诈骗", "诈骗"),
+        ("难道你们卖的不是假货", "假货"),
+        ("这不是假货是什么", "假货"),  # "if not a fake, then what?"
+        ("这不是欺诈是什么", "欺诈"),
+        ("不是高仿是什么", "高仿"),
+        ("这不是假货还能是什么?", "假货"),
+        ("不是假货又是啥", "假货"),
+        ("怎么可能不是假货", "假货"),
+        ("怎么会不是假货", "假货"),
+        ("这不是假货吗?", "假货"),  # a negated keyword asked about at the end of the clause
+        ("这不是假货吗", "假货"),
+        ("你们卖的不是假货?", "假货"),
+        ("不是假的么", "假的"),
+        ("这不是假货吗,还说是正品", "假货"),
+        ("这是不是假货", "假货"),  # A-not-A asks, like 该不会: a suspicion
+        ("我是不是买到假货了", "假货"),
+        ("有没有受伤还不知道", "受伤"),
+        ("不可能不是假货", "假货"),  # a double negation asserts
+        ("不是没有假货", "假货"),
+        ("没有不是假货的", "假货"),
     ],
 )
 def test_an_assertion_stays_asserted(text: str, keyword: str) -> None:
@@ -91,6 +126,17 @@ def test_sarcasm_is_read_only_when_the_keyword_end_is_given() -> None:
         ("并非正品", ("非正品",)),
         ("不是假货，是水货", ("水货",)),
         ("老公说不是假货，我觉得是假货", ("假货",)),  # one asserted mention is enough
+        ("难道这不是假货吗", ("假货",)),
+        ("难道你们卖的不是假货吗", ("假货",)),
+        ("这不是假货是什么", ("假货",)),
+        ("不是高仿是什么", ("高仿",)),
+        ("怎么可能不是假货", ("假货",)),
+        ("这不是假货吗？", ("假货",)),
+        ("你们卖的不是假货？", ("假货",)),
+        ("这是不是假货？", ("假货",)),
+        ("这不是假货吧", ()),
+        ("没有发现不是正品", ()),  # a denial before 不是正品 denies it like any other term
+        ("没有不是正品的", ()),
     ],
 )
 def test_compliance_terms_count_only_asserted_words(text: str, terms: tuple[str, ...]) -> None:
@@ -110,6 +156,12 @@ def test_compliance_terms_count_only_asserted_words(text: str, terms: tuple[str,
         ("不知道是骗子", "fraud"),
         ("难道不是欺诈", "fraud"),
         ("不是诈骗才怪", "fraud"),
+        ("难道这不是诈骗吗", "fraud"),
+        ("这不是欺诈是什么", "fraud"),
+        ("这不是诈骗吗？", "fraud"),
+        ("吃完不得不住院", "safety"),  # 不得不 means "had to"
+        ("宝宝会不会过敏", "safety"),
+        ("过不过敏还不知道", "safety"),
     ],
 )
 def test_asserted_danger_is_urgent(text: str, code: str) -> None:
@@ -130,6 +182,12 @@ def test_asserted_danger_is_urgent(text: str, code: str) -> None:
         "不是骗子",
         "没有受骗",
         "并没有被骗",
+        "没有人受伤",
+        "无人受伤",
+        "幸好无一人受伤",
+        "不过敏",  # 不 alone denies a verb-like symptom
+        "用了一周，一点都不过敏",
+        "家里没有人过敏",
     ],
 )
 def test_denied_danger_is_not_urgent(text: str) -> None:
@@ -149,6 +207,18 @@ def test_denied_danger_is_not_urgent(text: str) -> None:
         "难道不是假货",
         "该不会是山寨货吧",
         "不是高仿才怪",
+        "难道这不是假货吗",
+        "难道你们卖的不是假货吗",
+        "这不是假货是什么",
+        "怎么可能不是假货",
+        "这不是假货吗？",
+        "你们卖的不是假货？",
+        "这是不是假货",
+        "不可能不是假货",
+        "这不是假货吧",
+        "没有发现不是正品",
+        "没有发现不是正品，但有一件是高仿",
+        "没想到是假货",
     ],
 )
 def test_compliance_and_priority_read_a_denial_the_same_way(text: str) -> None:
