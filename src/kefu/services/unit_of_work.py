@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import Generic, TypeVar, overload
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
@@ -22,6 +25,42 @@ from kefu.services.notifications import outbox_rows_for
 
 GROUP_COMMIT_WAIT_S = 120.0
 
+R = TypeVar("R")
+
+# One write-flagged view per engine: building it (SQLAlchemy sets up its options and logger)
+# costs more than a small INSERT, and every intent needs it.
+_WRITE_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _write_engine(engine: Engine) -> Engine:
+    found = _WRITE_ENGINES.get(engine)
+    if found is None:
+        found = _WRITE_ENGINES[engine] = engine.execution_options(**{WRITE: True})
+    return found
+
+
+class _Repo(Generic[R]):
+    """A repository made on first use inside `with uow:`: most intents touch three or four of
+    the ten, and each is built around the transaction's connection."""
+
+    def __init__(self, factory: Callable[[Connection], R]) -> None:
+        self.factory = factory
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> _Repo[R]: ...
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: UnitOfWork | None, owner: type) -> _Repo[R] | R:
+        if uow is None:
+            return self
+        repo = self.factory(uow.conn)
+        uow.__dict__[self.name] = repo  # later reads in this `with` find it without us
+        return repo
+
 
 class UnitOfWork:
     """Use as `with uow:`; call commit() to keep the work, anything else rolls it back.
@@ -30,19 +69,19 @@ class UnitOfWork:
     (`db/write_gate.py`); leaving the `with` still means the work is saved or an error is raised.
     """
 
-    cases: CaseRepo
-    orders: OrderRepo
-    people: PeopleRepo
-    records: RecordsRepo
-    outbox: OutboxRepo
-    notifications: NotificationRepo
-    intake: IntakeRepo  # screening verdicts, fingerprints, flags, staff load (issue 3)
-    channels: ChannelRepos  # mail, calls, chat, contacts (issue 3)
-    deadlines: DeadlineRepo  # SLA clocks, calendars, agreements (issue 4)
-    search: SearchRepo  # full-text search documents
+    cases = _Repo(CaseRepo)
+    orders = _Repo(OrderRepo)
+    people = _Repo(PeopleRepo)
+    records = _Repo(RecordsRepo)
+    outbox = _Repo(OutboxRepo)
+    notifications = _Repo(NotificationRepo)
+    intake = _Repo(IntakeRepo)  # screening verdicts, fingerprints, flags, staff load (issue 3)
+    channels = _Repo(ChannelRepos)  # mail, calls, chat, contacts (issue 3)
+    deadlines = _Repo(DeadlineRepo)  # SLA clocks, calendars, agreements (issue 4)
+    search = _Repo(SearchRepo)  # full-text search documents
 
     def __init__(self, engine: Engine, *, write: bool = True, group: bool = False) -> None:
-        self._engine = engine.execution_options(**{WRITE: True}) if write else engine
+        self._engine = _write_engine(engine) if write else engine
         self._gate = gate_for(engine) if write else None
         self._grouped = group and self._gate is not None
         self._group: Group | None = None
@@ -82,18 +121,13 @@ class UnitOfWork:
                 if gate is not None:
                     self._leave_gate(failing=True)
                 raise
-        conn = self._conn
-        self.cases = CaseRepo(conn)
-        self.orders = OrderRepo(conn)
-        self.people = PeopleRepo(conn)
-        self.records = RecordsRepo(conn)
-        self.outbox = OutboxRepo(conn)
-        self.notifications = NotificationRepo(conn)
-        self.intake = IntakeRepo(conn)
-        self.channels = ChannelRepos(conn)
-        self.deadlines = DeadlineRepo(conn)
-        self.search = SearchRepo(conn)
+        self._forget_repos()
         return self
+
+    def _forget_repos(self) -> None:
+        """Drop repositories bound to an earlier `with` block's connection."""
+        for name in _REPO_NAMES:
+            self.__dict__.pop(name, None)
 
     def __exit__(
         self,
@@ -109,6 +143,7 @@ class UnitOfWork:
                 self._conn.close()
             self._conn = None
             self._tx = None
+            self._forget_repos()
             if self._gate is not None:
                 self._leave_gate(failing=exc_type is not None)
 
@@ -178,3 +213,6 @@ class UnitOfWork:
         """Undo this intent's writes so far and keep reading (in a group: to its savepoint)."""
         assert self._tx is not None
         self._tx.rollback()
+
+
+_REPO_NAMES: tuple[str, ...] = tuple(n for n, v in vars(UnitOfWork).items() if isinstance(v, _Repo))
