@@ -218,3 +218,16 @@ def test_a_rejected_amount_is_not_also_a_tender_mismatch(change: dict[str, Any])
 def test_flags_are_a_list_of_names_or_one_text_cell(flags: Any, expected: set[LineFlag]) -> None:
     line = parse_order(an_order(lines=[_line(flags=flags)])).lines[0]
     assert line.flags == frozenset(expected)
+
+
+def test_a_cell_of_only_spaces_counts_as_empty() -> None:
+    """A spreadsheet's blank cell ("  ") takes the field's default or is reported as missing,
+    never as a malformed number or time."""
+    order = parse_order(an_order(lines=[_line(quantity="  ", line_no=" ")]))
+    assert order.lines[0].quantity == 1
+    assert order.lines[0].line_no == 1
+    with pytest.raises(InvalidInput) as caught:
+        parse_order(an_order(paid_at="   ", lines=[_line(paid_fen=" ")]))
+    codes = {(e.field, e.code) for e in caught.value.fields}
+    assert ("paid_at", "required") in codes
+    assert ("lines[0].paid_fen", "required") in codes

@@ -116,6 +116,11 @@ MAX_LINE_NO = 100_000
 _FEN = ("金额", " fen")
 
 
+def _blank(value: Any) -> bool:
+    """An absent value: missing, None, or a cell of only spaces (spreadsheets leave those)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 class _Collector:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
@@ -166,7 +171,7 @@ class _Collector:
         value = data.get(key)
         name = path + key
         money = label == _FEN
-        if value is None or value == "":
+        if _blank(value):
             if default is not None:
                 return default
             if money:
@@ -228,7 +233,7 @@ class _Collector:
 
     def when(self, data: Mapping[str, Any], key: str, *, required: bool) -> datetime | None:
         value = data.get(key)
-        if value is None or value == "":
+        if _blank(value):
             if required:
                 self.add(key, "required", "必填（ISO 8601 时间）", "is required (ISO 8601 time)")
             return None
@@ -372,7 +377,7 @@ def _parse_line(c: _Collector, raw: Mapping[str, Any], index: int, path: str) ->
 
 def _flags(c: _Collector, value: Any, path: str) -> frozenset[LineFlag]:
     """Known flag names as a list, or one text cell separated by | , ; or spaces (CSV)."""
-    if value is None or value == "":
+    if _blank(value):
         return frozenset()
     if isinstance(value, str):
         value = [f for f in re.split(r"[|,;\s]+", value) if f]
