@@ -43,4 +43,5 @@ test-fast: install ## domain unit tests only
 check: lint typecheck test ## what CI runs: lint, types, the full suite on both databases
 
 bench: install ## benchmarks (default sizes; see docs/performance.md for 1M runs)
+	bash scripts/install-bench-deps.sh
 	$(UV) run --frozen python -m bench.run_all

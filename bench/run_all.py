@@ -4,8 +4,10 @@
     uv run python -m bench.run_all --n 1000000  # queue at 1M (generates bench/out/n1000000 once)
 
 Order: the client self-test (the load generator alone against a trivial server), intake
-(5 000 POSTs x 3 rounds at 16 clients vs the bare insert), then the queue page at --n cases
-(generated into bench/out/n<N> if missing) vs the bare query through HTTP and the raw SQL.
+(5 000 POSTs x 3 rounds at 16 clients vs the bare insert), intake's cost in instructions per
+request (callgrind; valgrind comes from scripts/install-bench-deps.sh), then the queue page at
+--n cases (generated into bench/out/n<N> if missing) vs the bare query through HTTP and the raw
+SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import platform
 import sqlite3
 import time
 
-from bench import bench_intake, bench_queue
+from bench import bench_intake, bench_intake_cost, bench_queue
 from bench.loadgen import selftest
 
 
@@ -33,10 +35,13 @@ def main() -> None:
     print("  " + selftest(16, 30_000).line())
     print()
     intake = bench_intake.run(workers=args.workers)
+    print("\nintake cost in instructions (callgrind, 300 requests per server):")
+    costs = bench_intake_cost.run(300)
     print()
     queue = bench_queue.run(n=args.n)
     print(f"\n==== summary ({time.perf_counter() - t0:.0f} s) ====")
     bench_intake.print_report(intake)
+    bench_intake_cost.print_report(costs)
     bench_queue.print_report(queue)
 
 

@@ -19,7 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class Server:
     def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], ready_path: str, port: int
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        ready_path: str,
+        port: int,
+        ready_timeout: float = 60,
     ) -> None:
         self.name, self.port = name, port
         self.log = Path(env.get("BENCH_LOG_DIR", "/tmp")) / f"bench-{name}-{port}.log"
@@ -27,7 +33,7 @@ class Server:
             self.proc = subprocess.Popen(
                 argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
             )
-        self._wait(ready_path)
+        self._wait(ready_path, ready_timeout)
 
     def _wait(self, path: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
