@@ -17,6 +17,7 @@ rounds every 201 is checked against the rows in `cases` (and the bare table). Ta
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import statistics
@@ -29,13 +30,14 @@ from pathlib import Path
 from bench.bare import BARE_TABLE
 from bench.generate import TEXTS
 from bench.loadgen import LoadResult, request_bytes, run_load
-from bench.servers import running, start_bare, start_kefu
+from bench.servers import Server, running, start_bare, start_kefu
+from kefu.analysis.search_terms import index_terms
 from kefu.bootstrap import App, build_app, upgrade_database
 from kefu.config import load_settings
 from kefu.domain.orders import parse_order
 from kefu.domain.types import SYSTEM_ACTOR, Role
+from kefu.services import intake, screening_admin
 from kefu.services import orders as order_svc
-from kefu.services import screening_admin
 from kefu.services import users as user_svc
 
 BUYERS = 64
@@ -69,6 +71,7 @@ class IntakeReport:
     kefu_rows: int
     bare_201: int
     bare_rows: int
+    analysis_us: float = 0.0  # CPU per filing of the text analysis alone, in this process
 
     @property
     def verified(self) -> bool:
@@ -244,17 +247,17 @@ def run(
             bare_reqs = [request_bytes("POST", "/insert", body=b) for _tok, b in load]
             fts_reqs = [request_bytes("POST", "/insert_fts", body=b) for _tok, b in load]
             warm = run_load(kefu.port, kefu_reqs[:WARMUP], concurrency=concurrency, total=WARMUP)
-            k = run_load(kefu.port, kefu_reqs[WARMUP:], concurrency=concurrency, total=requests)
+            k = timed_load(kefu, kefu_reqs[WARMUP:], concurrency, requests)
             warm_b = run_load(bare.port, bare_reqs[:WARMUP], concurrency=concurrency, total=WARMUP)
-            b = run_load(bare.port, bare_reqs[WARMUP:], concurrency=concurrency, total=requests)
+            b = timed_load(bare, bare_reqs[WARMUP:], concurrency, requests)
             warm_f = run_load(fapi.port, bare_reqs[:WARMUP], concurrency=concurrency, total=WARMUP)
-            f = run_load(fapi.port, bare_reqs[WARMUP:], concurrency=concurrency, total=requests)
+            f = timed_load(fapi, bare_reqs[WARMUP:], concurrency, requests)
             warm_t = run_load(bare.port, fts_reqs[:WARMUP], concurrency=concurrency, total=WARMUP)
-            t = run_load(bare.port, fts_reqs[WARMUP:], concurrency=concurrency, total=requests)
+            t = timed_load(bare, fts_reqs[WARMUP:], concurrency, requests)
             warm_a = run_load(
                 fasync.port, bare_reqs[:WARMUP], concurrency=concurrency, total=WARMUP
             )
-            a = run_load(fasync.port, bare_reqs[WARMUP:], concurrency=concurrency, total=requests)
+            a = timed_load(fasync, bare_reqs[WARMUP:], concurrency, requests)
             kefu_201 += warm.statuses.get(201, 0) + k.statuses.get(201, 0)
             bare_201 += sum(
                 x.statuses.get(201, 0) for x in (warm_b, b, warm_f, f, warm_t, t, warm_a, a)
@@ -275,10 +278,36 @@ def run(
     with sqlite3.connect(db) as conn:
         kefu_rows = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
         bare_rows = conn.execute(f"SELECT count(*) FROM {BARE_TABLE}").fetchone()[0]
-    report = IntakeReport(rounds_out, workers, kefu_201, kefu_rows, bare_201, bare_rows)
+    report = IntakeReport(
+        rounds_out, workers, kefu_201, kefu_rows, bare_201, bare_rows, analysis_cpu_us()
+    )
     if log:
         print_report(report)
     return report
+
+
+def timed_load(server: Server, reqs: list[bytes], concurrency: int, total: int) -> LoadResult:
+    """run_load, with the CPU the server (all its processes) spent on the timed requests."""
+    before = server.cpu_seconds()
+    result = run_load(server.port, reqs, concurrency=concurrency, total=total)
+    result.server_cpu_s = server.cpu_seconds() - before
+    return result
+
+
+def analysis_cpu_us(n: int = 2000) -> float:
+    """CPU µs per filing of the text analysis every screened filing runs (classifier, SimHash,
+    lexicons, compliance and priority rules, search terms), measured in this process."""
+    texts = [(b["subject"], b["description"]) for _t, b in bodies(2 * n, [("", "")], seed_=11)]
+
+    def run(part: list[tuple[object, object]]) -> None:
+        for subject, description in part:
+            words = intake.analyze(str(subject), str(description))
+            index_terms(words.subject, words.description, "KF20261206000001", "DD00001000")
+
+    run(texts[:n])  # warm: dictionaries, the model, the lexicons
+    t0 = time.process_time()
+    run(texts[n:])
+    return (time.process_time() - t0) / n * 1e6
 
 
 def _mrange(values: list[float], fmt: str) -> str:
@@ -322,11 +351,52 @@ def print_report(rep: IntakeReport) -> None:
         f"  (fa-asy = the same as an async def endpoint: FastAPI's least cost; fa-asy/bare "
         f"{_mrange([r.fastapi_async.rps / r.bare.rps for r in rep.rounds], '.1%')})"
     )
+    print_cpu(rep)
     print(
         f"  verified: kefu 201s {rep.kefu_201} = rows in cases {rep.kefu_rows}: "
         f"{rep.kefu_201 == rep.kefu_rows}; bare+references 201s {rep.bare_201} = rows "
         f"{rep.bare_rows}: {rep.bare_201 == rep.bare_rows}"
     )
+
+
+def print_cpu(rep: IntakeReport) -> None:
+    """What a request costs in CPU (server + load client), and what that allows at best.
+
+    Wall-clock ratios depend on how busy the cores were; CPU per request does not. A server
+    whose requests cost c µs of CPU cannot serve more than cores / c requests a second, however
+    its waiting is arranged."""
+    cores = os.cpu_count() or 1
+    per = {
+        name: statistics.median(getattr(r, attr).cpu_us_per_request for r in rep.rounds)
+        for name, attr in (
+            ("kefu", "kefu"),
+            ("bare", "bare"),
+            ("fa-ref", "fastapi"),
+            ("fa-asy", "fastapi_async"),
+            ("b+fts", "bare_fts"),
+        )
+    }
+    rps = {
+        name: statistics.median(getattr(r, attr).rps for r in rep.rounds)
+        for name, attr in (("bare", "bare"), ("b+fts", "bare_fts"))
+    }
+    print(f"  CPU per request (server + load client), median; ceiling = {cores} cores / CPU:")
+    for name, us in per.items():
+        print(f"    {name:6} {us:8,.0f} µs   ceiling {cores / us * 1e6:8,.0f} req/s")
+    ceiling = cores / per["kefu"] * 1e6
+    print(
+        f"  kefu at full use of every core: <= {ceiling:,.0f} req/s = "
+        f"{ceiling / rps['bare']:.1%} of bare, {ceiling / rps['b+fts']:.1%} of bare+fts"
+    )
+    if rep.analysis_us:
+        floor_us = per["fa-asy"] + rep.analysis_us
+        floor = cores / floor_us * 1e6
+        print(
+            f"  floor: FastAPI's least request with one insert ({per['fa-asy']:,.0f} µs) + the "
+            f"text analysis alone ({rep.analysis_us:,.0f} µs) = {floor_us:,.0f} µs: <= "
+            f"{floor:,.0f} req/s = {floor / rps['bare']:.1%} of bare, "
+            f"{floor / rps['b+fts']:.1%} of bare+fts before any other row or rule"
+        )
 
 
 def main() -> None:

@@ -33,10 +33,22 @@ class LoadResult:
     statuses: dict[int, int]
     errors: int
     sample_body: bytes = field(default=b"", repr=False)
+    # CPU seconds (user + system) the client spent on the recorded requests, and, when the
+    # caller measures it (bench_intake), the server's: what a request costs however idle the
+    # cores were.
+    client_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """Server and client CPU per recorded request, in microseconds."""
+        if not self.requests:
+            return 0.0
+        return (self.server_cpu_s + self.client_cpu_s) / self.requests * 1e6
 
     @property
     def ok(self) -> int:
@@ -182,10 +194,14 @@ async def _load(
         await asyncio.gather(*(worker(False, warmup) for _ in range(min(concurrency, warmup))))
         counter = itertools.count()
     t_start = time.perf_counter()
+    cpu_start = time.process_time()
     deadline = t_start + (duration or 0)
     await asyncio.gather(*(worker(True, limit) for _ in range(concurrency)))
     seconds = time.perf_counter() - t_start
-    return LoadResult(len(latencies), seconds, latencies, dict(statuses), errors, sample)
+    client_cpu = time.process_time() - cpu_start
+    return LoadResult(
+        len(latencies), seconds, latencies, dict(statuses), errors, sample, client_cpu
+    )
 
 
 def _run(

@@ -49,6 +49,11 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name} not ready after {timeout} s; see {self.log}")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user + system) used so far by the server and its live child processes
+        (uvicorn's workers), read from /proc."""
+        return tree_cpu_seconds(self.proc.pid)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -97,6 +102,32 @@ def start_bare(
         "--no-access-log",
     ]
     return Server(f"bare-{app}-w{workers}", argv, env, "/ping", port)
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """utime + stime of a process and all its live descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces or brackets: fields start after the last ")".
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        used[pid] = int(fields[11]) + int(fields[12])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(used.get(pid, 0) for pid in tree) / tick
 
 
 @contextlib.contextmanager
