@@ -28,6 +28,7 @@ from kefu.web.schemas import (
     CaseOut,
     FileCaseIn,
     MessageIn,
+    RowId,
     idempotency_hash,
 )
 
@@ -260,7 +261,9 @@ def get_case(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/cases/{number}/timeline")
-def get_timeline(number: str, request: Request, actor: ActorDep, after: int = 0) -> dict[str, Any]:
+def get_timeline(
+    number: str, request: Request, actor: ActorDep, after: RowId = 0
+) -> dict[str, Any]:
     app = _app(request)
     entries = views.case_timeline(app.reader(), actor=actor, number=number, after_id=after)
     return {"items": [entry_out(e) for e in entries]}
@@ -316,7 +319,7 @@ async def upload_evidence(
 
 @router.get("/cases/{number}/evidence/{attachment_id}")
 def download_evidence(
-    number: str, attachment_id: int, request: Request, actor: ActorDep
+    number: str, attachment_id: RowId, request: Request, actor: ActorDep
 ) -> Response:
     app = _app(request)
     record, data = evidence_svc.read_evidence(

@@ -24,12 +24,13 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu.bootstrap import App
 from kefu.db.chat import ChatMessage, ChatSession
-from kefu.domain.errors import DomainError, NotAuthenticated
+from kefu.domain.errors import DomainError, NotAuthenticated, invalid
 from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import chat as chat_svc
 from kefu.services.users import actor_for_token, actor_for_user_id
 from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor, session_user_id
+from kefu.web.schemas import MAX_ROW_ID, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -132,7 +133,9 @@ def list_chats(request: Request, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/chats/{session_id}")
-def read_chat(session_id: int, request: Request, actor: ActorDep, after: int = 0) -> dict[str, Any]:
+def read_chat(
+    session_id: RowId, request: Request, actor: ActorDep, after: RowId = 0
+) -> dict[str, Any]:
     session, lines = chat_svc.read_chat(
         _app(request).reader(), actor=actor, session_id=session_id, after_id=after
     )
@@ -140,7 +143,7 @@ def read_chat(session_id: int, request: Request, actor: ActorDep, after: int = 0
 
 
 @router.post("/chats/{session_id}/join")
-def join_chat(session_id: int, request: Request, actor: ActorDep) -> dict[str, Any]:
+def join_chat(session_id: RowId, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     session = chat_svc.join_chat(app.uow(), actor=actor, session_id=session_id, now=app.clock.now())
     HUB.bump(session_id)
@@ -148,7 +151,7 @@ def join_chat(session_id: int, request: Request, actor: ActorDep) -> dict[str, A
 
 
 @router.post("/chats/{session_id}/messages", status_code=201)
-def post_line(session_id: int, body: LineIn, request: Request, actor: ActorDep) -> JSONResponse:
+def post_line(session_id: RowId, body: LineIn, request: Request, actor: ActorDep) -> JSONResponse:
     """The same as a WebSocket message: stored (and committed) before the 201."""
     app = _app(request)
     line, created = chat_svc.post_line(
@@ -164,7 +167,7 @@ def post_line(session_id: int, body: LineIn, request: Request, actor: ActorDep) 
 
 
 @router.post("/chats/{session_id}/close")
-def close_chat(session_id: int, request: Request, actor: ActorDep) -> dict[str, Any]:
+def close_chat(session_id: RowId, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     session = chat_svc.close_chat(
         app.uow(), actor=actor, session_id=session_id, now=app.clock.now()
@@ -175,7 +178,7 @@ def close_chat(session_id: int, request: Request, actor: ActorDep) -> dict[str, 
 
 @router.post("/chats/{session_id}/case", status_code=201)
 def chat_to_case(
-    session_id: int, body: ChatCaseIn, request: Request, actor: ActorDep
+    session_id: RowId, body: ChatCaseIn, request: Request, actor: ActorDep
 ) -> JSONResponse:
     """Staff: file a case (channel chat) for the chat's buyer with the transcript as evidence."""
     app = _app(request)
@@ -234,7 +237,7 @@ def _error_frame(exc: DomainError) -> dict[str, Any]:
 
 
 @router.websocket("/chats/{session_id}/ws")
-async def chat_socket(websocket: WebSocket, session_id: int) -> None:
+async def chat_socket(websocket: WebSocket, session_id: RowId) -> None:
     app = _app(websocket)
     await websocket.accept()
     actor = await run_in_threadpool(_ws_actor, app, websocket)
@@ -242,6 +245,8 @@ async def chat_socket(websocket: WebSocket, session_id: int) -> None:
         if actor is None:
             raise NotAuthenticated()
         after = int(websocket.query_params.get("after") or 0)
+        if not -MAX_ROW_ID - 1 <= after <= MAX_ROW_ID:
+            raise invalid("after", "out_of_range", "数值超出范围", "is out of range")
         session, history = await run_in_threadpool(
             chat_svc.read_chat, app.reader(), actor=actor, session_id=session_id, after_id=after
         )

@@ -11,7 +11,7 @@ from kefu.domain.screening import FlagStatus
 from kefu.domain.types import Actor
 from kefu.services import screening_admin as svc
 from kefu.web.auth import current_actor
-from kefu.web.schemas import AvailabilityIn, CategoryIn, FlagReviewIn
+from kefu.web.schemas import AvailabilityIn, CategoryIn, FlagReviewIn, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["screening"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -49,7 +49,7 @@ def correct_category(
 def export_overrides(
     request: Request,
     actor: ActorDep,
-    after: int = 0,
+    after: RowId = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """Category corrections in id order ({text, label, …}); page with `after` = last id."""
@@ -67,7 +67,7 @@ def list_buyer_flags(
 
 @router.post("/buyer-flags/{flag_id}/review")
 def review_buyer_flag(
-    flag_id: int, body: FlagReviewIn, request: Request, actor: ActorDep
+    flag_id: RowId, body: FlagReviewIn, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
     app = _app(request)
     svc.review_buyer_flag(

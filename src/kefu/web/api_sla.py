@@ -16,6 +16,7 @@ from kefu.services import calendars as calendar_svc
 from kefu.services import deadlines as deadline_svc
 from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
+from kefu.web.schemas import RowId, Version
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -57,7 +58,7 @@ class ResumeIn(BaseModel):
 
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    decision_id: int
+    decision_id: RowId
     reason: str = Field("", max_length=2000)
 
 
@@ -102,7 +103,7 @@ def preview(
     seller: Annotated[str | None, Query(max_length=64)] = None,
     at: datetime | None = None,
     policy_id: Annotated[str | None, Query(max_length=60)] = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Version | None = None,
 ) -> dict[str, Any]:
     """Due times, policy id + version and calendar facts for a case filed at ``at``;
     with ``policy_id`` + ``version``, as if that stored (draft) version were in force."""
@@ -160,7 +161,7 @@ def create_policy_draft(body: PolicyDraftIn, request: Request, actor: ActorDep) 
 
 @router.post("/policies/{policy_id}/versions/{version}/publish")
 def publish_policy(
-    policy_id: str, version: int, request: Request, actor: ActorDep
+    policy_id: str, version: Version, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
     """Admin: publish a draft now; cases opened from its effective_from on get it."""
     app = _app(request)
@@ -186,7 +187,7 @@ def add_override(body: OverrideIn, request: Request, actor: ActorDep) -> dict[st
 
 
 @router.delete("/calendar-overrides/{override_id}", status_code=204)
-def delete_override(override_id: int, request: Request, actor: ActorDep) -> Response:
+def delete_override(override_id: RowId, request: Request, actor: ActorDep) -> Response:
     calendar_svc.delete_override(_app(request).uow(), actor=actor, override_id=override_id)
     return Response(status_code=204)
 

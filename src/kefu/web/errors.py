@@ -25,6 +25,7 @@ _PYDANTIC_ZH = {
     "enum": ("取值无效", "is not one of the allowed values"),
     "extra_forbidden": ("不允许的字段", "is not an accepted field"),
     "greater_than_equal": ("数值太小", "is too small"),
+    "less_than_equal": ("数值太大", "is too large"),
     "bool_parsing": ("必须是 true 或 false", "must be true or false"),
     "string_pattern_mismatch": ("格式无效", "has an invalid format"),
     "json_invalid": ("JSON 格式错误", "is not valid JSON"),

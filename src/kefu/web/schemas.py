@@ -5,12 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.screening import FlagStatus, PriorResolution
 from kefu.domain.types import CaseKind, Category, Channel, FeedbackType, Priority
+
+# The widest integers the database holds: row ids are 64-bit, versions 32-bit. A number past
+# them names nothing that exists, and the drivers refuse to bind it (SQLite raises
+# OverflowError, PostgreSQL "out of range"), so it is a 422 naming the field, never a 500.
+MAX_ROW_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+RowId = Annotated[int, Field(ge=-MAX_ROW_ID - 1, le=MAX_ROW_ID)]
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
 
 def idempotency_hash(body: BaseModel, key: str | None) -> str:
@@ -45,7 +53,7 @@ class FileCaseIn(BaseModel):
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1, description="the case version you are acting on (409 if stale)")
+    version: Version = Field(description="the case version you are acting on (409 if stale)")
     reason: str | None = Field(default=None, max_length=2000)
     body: str | None = Field(default=None, max_length=5000)
     decision: str | None = Field(default=None, max_length=5000)
@@ -61,7 +69,7 @@ class MessageIn(BaseModel):
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: Version
     assignee: str | None = None
     team: str | None = None
 
@@ -120,7 +128,7 @@ class CaseOut(BaseModel):
 
 class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: Version
     category: Category
 
 

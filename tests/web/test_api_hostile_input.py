@@ -1,0 +1,125 @@
+"""Hostile input found by fuzzing: each rejection is problem+json naming the field, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+# Past the database's 64-bit integers (and, for versions, past its 32-bit ones).
+HUGE = 2**70
+PAST_INT32 = 2**31
+
+
+def _rejects(r: Any, field: str, status: int = 422) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = r.json()
+    assert body["message_zh"]
+    assert body["message_en"]
+    assert field in {f["field"] for f in body["fields"]}, body
+    return body
+
+
+def _a_case(client: TestClient, headers: dict[str, dict[str, str]]) -> str:
+    r = client.post(
+        "/api/v1/cases",
+        headers=headers["buyer"],
+        json={
+            "kind": "complaint",
+            "order_no": "DD0001",
+            "subject": "屏幕有坏点",
+            "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
+            "contact_phone": "13812345678",
+        },
+    )
+    assert r.status_code == 201, r.text
+    number: str = r.json()["number"]
+    return number
+
+
+@pytest.mark.parametrize("big", [HUGE, -HUGE])
+def test_ids_and_cursors_past_64_bits_name_the_parameter(
+    client: TestClient, headers: dict[str, dict[str, str]], big: int
+) -> None:
+    number = _a_case(client, headers)
+    h = headers["admin"]
+    _rejects(client.get(f"/api/v1/cases/{number}/timeline?after={big}", headers=h), "after")
+    _rejects(client.get(f"/api/v1/cases/{number}/evidence/{big}", headers=h), "attachment_id")
+    _rejects(client.get(f"/api/v1/chats/{big}", headers=h), "session_id")
+    _rejects(client.post(f"/api/v1/chats/{big}/join", headers=h), "session_id")
+    _rejects(client.post(f"/api/v1/chats/{big}/close", headers=h), "session_id")
+    _rejects(
+        client.post(f"/api/v1/chats/{big}/messages", headers=h, json={"body": "你好"}),
+        "session_id",
+    )
+    _rejects(client.post(f"/api/v1/chats/{big}/case", headers=h, json={}), "session_id")
+    _rejects(client.delete(f"/api/v1/sla/calendar-overrides/{big}", headers=h), "override_id")
+    _rejects(
+        client.post(f"/api/v1/buyer-flags/{big}/review", headers=h, json={"decision": "cleared"}),
+        "flag_id",
+    )
+    _rejects(client.get(f"/api/v1/classification/overrides?after={big}", headers=h), "after")
+    _rejects(
+        client.post(
+            f"/api/v1/sla/cases/{number}/review-requests",
+            headers=headers["buyer"],
+            json={"decision_id": big},
+        ),
+        "decision_id",
+    )
+
+
+def test_versions_past_32_bits_name_the_field(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    number = _a_case(client, headers)
+    h = headers["admin"]
+    for version in (PAST_INT32, HUGE):
+        _rejects(
+            client.post(f"/api/v1/cases/{number}/assign", headers=h, json={"version": version}),
+            "version",
+        )
+        _rejects(
+            client.post(
+                f"/api/v1/cases/{number}/actions/start_screening",
+                headers=h,
+                json={"version": version},
+            ),
+            "version",
+        )
+        _rejects(
+            client.post(
+                f"/api/v1/cases/{number}/category",
+                headers=h,
+                json={"version": version, "category": "其他"},
+            ),
+            "version",
+        )
+        _rejects(
+            client.post(f"/api/v1/sla/policies/complaint/versions/{version}/publish", headers=h),
+            "version",
+        )
+        body = _rejects(
+            client.get(
+                f"/api/v1/sla/preview?kind=complaint&policy_id=complaint&version={version}",
+                headers=h,
+            ),
+            "version",
+        )
+        assert body["fields"][0]["message_en"] == "is too large"
+
+
+def test_a_chat_socket_with_a_huge_cursor_is_answered_with_the_field(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    chat_id = client.post("/api/v1/chats", headers=headers["buyer"], json={"topic": "耳机"}).json()[
+        "id"
+    ]
+    with client.websocket_connect(
+        f"/api/v1/chats/{chat_id}/ws?after={HUGE}", headers=headers["buyer"]
+    ) as ws:
+        frame = ws.receive_json()
+    assert frame["type"] == "error"
+    assert frame["fields"][0]["field"] == "after"
