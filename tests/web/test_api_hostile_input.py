@@ -123,3 +123,37 @@ def test_a_chat_socket_with_a_huge_cursor_is_answered_with_the_field(
         frame = ws.receive_json()
     assert frame["type"] == "error"
     assert frame["fields"][0]["field"] == "after"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nested past the JSON parser's recursion limit
+        b'{"kind": "complaint", "subject": "\xff\xfe"}',  # not UTF-8
+    ],
+)
+def test_a_body_that_cannot_be_parsed_names_the_body(
+    client: TestClient, headers: dict[str, dict[str, str]], raw: bytes
+) -> None:
+    h = {**headers["buyer"], "Content-Type": "application/json"}
+    body = _rejects(client.post("/api/v1/cases", headers=h, content=raw), "body", status=400)
+    assert body["code"] == "unparsable_body"
+
+
+def test_broken_multipart_names_the_body(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    number = _a_case(client, headers)
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=x"):
+        h = {**headers["buyer"], "Content-Type": content_type}
+        r = client.post(f"/api/v1/cases/{number}/evidence", headers=h, content=b"garbage")
+        _rejects(r, "body", status=400)
+
+
+def test_json_syntax_errors_name_the_body_not_a_character_offset(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    h = {**headers["buyer"], "Content-Type": "application/json"}
+    body = _rejects(client.post("/api/v1/cases", headers=h, content=b'{"kind": '), "body")
+    assert body["fields"][0]["code"] == "json_invalid"
+    assert "character 9" in body["fields"][0]["message_en"]

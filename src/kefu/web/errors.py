@@ -75,6 +75,13 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
         if err.get("type") == "enum":
             allowed = err.get("ctx", {}).get("expected", "")
             zh, en = f"取值无效，可选：{allowed}", f"must be one of {allowed}"
+        if err.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a field name goes: the body is at fault.
+            name = "body"
+            at = loc[0] if loc else "?"
+            why = err.get("ctx", {}).get("error", "")
+            zh = f"JSON 格式错误（第 {at} 个字符处）"
+            en = f"is not valid JSON ({why} at character {at})"
         fields.append(
             {
                 "field": name,
@@ -90,6 +97,13 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # Only the framework raises 400, and only when it cannot parse the body: JSON that is
+        # not UTF-8 or nested too deep, a multipart body without its boundary or cut short.
+        zh = "请求体无法解析：JSON 须为 UTF-8 编码且嵌套不能过深，上传须为完整的 multipart 表单"
+        en = f"the request body cannot be parsed ({exc.detail})"
+        field = {"field": "body", "code": "unparsable", "message_zh": zh, "message_en": en}
+        return problem(400, "unparsable_body", zh, en, [field])
     texts = {
         404: ("页面或资源不存在", "not found"),
         405: ("不支持该请求方法", "method not allowed"),
