@@ -68,3 +68,14 @@ def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 def clock(app: App) -> FixedClock:
     assert isinstance(app.clock, FixedClock)
     return app.clock
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh var dir on SQLite, named in the environment the way the CLI reads it."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("KEFU_VAR_DIR", str(var))
+    monkeypatch.setenv("KEFU_DATABASE_URL", f"sqlite:///{var / 'kefu.db'}")
+    monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
+    var.mkdir()
+    return var

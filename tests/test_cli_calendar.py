@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from kefu.bootstrap import build_app
@@ -21,16 +20,6 @@ platform,2027-13-01,rest,,bad date
 shop:nope,2027-01-02,rest,,unknown shop
 platform,2027-01-03,maybe,,bad flag
 """
-
-
-@pytest.fixture
-def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    var = tmp_path / "var"
-    monkeypatch.setenv("KEFU_VAR_DIR", str(var))
-    monkeypatch.setenv("KEFU_DATABASE_URL", f"sqlite:///{var / 'kefu.db'}")
-    monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
-    var.mkdir()
-    return var
 
 
 def test_calendar_import_reports_each_bad_row(var_dir: Path, tmp_path: Path) -> None:

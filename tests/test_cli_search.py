@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import delete
 from typer.testing import CliRunner
 
@@ -14,16 +13,6 @@ from kefu.config import load_settings
 from kefu.db.schema_search import case_search
 from kefu.services import search as search_svc
 from tests.builders import a_complaint, a_user, an_order, imported
-
-
-@pytest.fixture
-def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    var = tmp_path / "var"
-    monkeypatch.setenv("KEFU_VAR_DIR", str(var))
-    monkeypatch.setenv("KEFU_DATABASE_URL", f"sqlite:///{var / 'kefu.db'}")
-    monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
-    var.mkdir()
-    return var
 
 
 def test_reindex_indexes_every_case(var_dir: Path) -> None:

@@ -218,16 +218,6 @@ def test_error_place_names_the_row(ref: str, field: str, place: str) -> None:
     assert error_place(ref, field) == place
 
 
-@pytest.fixture
-def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    var = tmp_path / "var"
-    monkeypatch.setenv("KEFU_VAR_DIR", str(var))
-    monkeypatch.setenv("KEFU_DATABASE_URL", f"sqlite:///{var / 'kefu.db'}")
-    monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
-    var.mkdir()
-    return var
-
-
 def test_cli_imports_a_gbk_csv_with_chinese_titles(var_dir: Path, tmp_path: Path) -> None:
     source = _write(tmp_path / "后台导出.csv", TWO_LINES.encode("gbk"))
     result = CliRunner().invoke(app_cli, ["orders", "import", str(source)])
