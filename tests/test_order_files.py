@@ -232,6 +232,7 @@ def test_cli_imports_a_gbk_csv_with_chinese_titles(var_dir: Path, tmp_path: Path
     ]
     assert stored.order.lines[0].flags == frozenset({LineFlag.DURABLE})
     assert stored.order.paid_total_fen == 44900
+    assert stored.order.shop_code == "shop-a"  # read back with its shop, not as ""
     app.engine.dispose()
 
 
