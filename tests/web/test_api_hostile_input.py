@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.builders import an_order
+
 # Past the database's 64-bit integers (and, for versions, past its 32-bit ones).
 HUGE = 2**70
 PAST_INT32 = 2**31
+FILING = {
+    "kind": "complaint",
+    "order_no": "DD0001",
+    "subject": "屏幕有坏点",
+    "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
+    "contact_phone": "13812345678",
+}
 
 
 def _rejects(r: Any, field: str, status: int = 422) -> dict[str, Any]:
@@ -23,17 +33,7 @@ def _rejects(r: Any, field: str, status: int = 422) -> dict[str, Any]:
 
 
 def _a_case(client: TestClient, headers: dict[str, dict[str, str]]) -> str:
-    r = client.post(
-        "/api/v1/cases",
-        headers=headers["buyer"],
-        json={
-            "kind": "complaint",
-            "order_no": "DD0001",
-            "subject": "屏幕有坏点",
-            "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
-            "contact_phone": "13812345678",
-        },
-    )
+    r = client.post("/api/v1/cases", headers=headers["buyer"], json=FILING)
     assert r.status_code == 201, r.text
     number: str = r.json()["number"]
     return number
@@ -157,3 +157,50 @@ def test_json_syntax_errors_name_the_body_not_a_character_offset(
     body = _rejects(client.post("/api/v1/cases", headers=h, content=b'{"kind": '), "body")
     assert body["fields"][0]["code"] == "json_invalid"
     assert "character 9" in body["fields"][0]["message_en"]
+
+
+def test_nul_characters_are_refused_naming_the_field_on_every_engine(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    # PostgreSQL text cannot hold U+0000 (it answered 500), SQLite stored it: now both refuse.
+    h = headers["admin"]
+    json_h = {**h, "Content-Type": "application/json"}
+    filing = {**FILING, "subject": "屏幕\x00坏点"}
+    body = _rejects(client.post("/api/v1/cases", headers=json_h, json=filing), "subject")
+    assert body["fields"][0]["code"] == "nul_character"
+    _rejects(client.get("/api/v1/cases/KF%00", headers=h), "number")
+    _rejects(client.get("/api/v1/cases?status=a%00b", headers=h), "status")
+    _rejects(client.get("/api/v1/orders/DD%000001", headers=h), "order_no")
+    _rejects(
+        client.post("/api/v1/chats", headers=headers["buyer"], json={"topic": "a\x00"}), "topic"
+    )
+    _rejects(
+        client.post("/api/v1/auth/token", json={"username": "admin\x00", "password": "x"}),
+        "username",
+    )
+    order = an_order("DD0903")
+    order["lines"][0]["sku"] = "A\x001"
+    r = client.post("/api/v1/orders", headers=h, json={"orders": [order]})
+    _rejects(r, "orders.0.lines.0.sku")
+
+
+def test_lone_surrogates_are_refused_naming_the_field(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    # Free-form JSON (orders, SLA clocks) let them through to a UTF-8 encoder: a 500 on both.
+    h = {**headers["admin"], "Content-Type": "application/json"}
+    raw = json.dumps({"orders": [an_order("DD0904", buyer_name="\ud800")]}).encode()
+    _rejects(client.post("/api/v1/orders", headers=h, content=raw), "orders.0.buyer_name")
+    raw = json.dumps({"orders": [{**an_order("DD0905"), "order_no": "DD\udfff"}]}).encode()
+    _rejects(client.post("/api/v1/orders", headers=h, content=raw), "orders.0.order_no")
+    draft = {
+        "policy_id": "complaint",
+        "clocks": [{"name": "first_response\ud83d"}],
+        "effective_from": "2027-01-01T00:00:00+08:00",
+    }
+    raw = json.dumps(draft).encode()
+    _rejects(client.post("/api/v1/sla/policies", headers=h, content=raw), "clocks.0.name")
+    # A proper pair (an escaped emoji) is one character and goes through.
+    ok = json.dumps({"topic": "耳机 😀"}, ensure_ascii=True).encode()
+    buyer = {**headers["buyer"], "Content-Type": "application/json"}
+    assert client.post("/api/v1/chats", headers=buyer, content=ok).status_code == 201

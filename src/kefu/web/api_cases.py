@@ -22,6 +22,7 @@ from kefu.services import views
 from kefu.web import offload
 from kefu.web.auth import current_actor
 from kefu.web.responses import FastJSONResponse
+from kefu.web.routing import CheckedRoute
 from kefu.web.schemas import (
     ActionIn,
     AssignIn,
@@ -32,7 +33,7 @@ from kefu.web.schemas import (
     idempotency_hash,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
+router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=CheckedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 

@@ -11,9 +11,10 @@ from kefu.domain.screening import FlagStatus
 from kefu.domain.types import Actor
 from kefu.services import screening_admin as svc
 from kefu.web.auth import current_actor
+from kefu.web.routing import CheckedRoute
 from kefu.web.schemas import AvailabilityIn, CategoryIn, FlagReviewIn, RowId
 
-router = APIRouter(prefix="/api/v1", tags=["screening"])
+router = APIRouter(prefix="/api/v1", tags=["screening"], route_class=CheckedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 

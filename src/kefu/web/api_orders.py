@@ -15,9 +15,10 @@ from kefu.services import orders as order_svc
 from kefu.services import users as user_svc
 from kefu.web.auth import current_actor
 from kefu.web.errors import problem
+from kefu.web.routing import CheckedRoute
 from kefu.web.schemas import OrdersIn, TokenIn, UserIn
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=CheckedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 

@@ -13,8 +13,9 @@ from kefu.web import offload
 from kefu.web.api_cases import queue_item_out
 from kefu.web.auth import current_actor
 from kefu.web.responses import FastJSONResponse
+from kefu.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/api/v1", tags=["search"])
+router = APIRouter(prefix="/api/v1", tags=["search"], route_class=CheckedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 

@@ -16,9 +16,10 @@ from kefu.services import calendars as calendar_svc
 from kefu.services import deadlines as deadline_svc
 from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
+from kefu.web.routing import CheckedRoute
 from kefu.web.schemas import RowId, Version
 
-router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+router = APIRouter(prefix="/api/v1/sla", tags=["sla"], route_class=CheckedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
