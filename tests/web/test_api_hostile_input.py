@@ -204,3 +204,14 @@ def test_lone_surrogates_are_refused_naming_the_field(
     ok = json.dumps({"topic": "耳机 😀"}, ensure_ascii=True).encode()
     buyer = {**headers["buyer"], "Content-Type": "application/json"}
     assert client.post("/api/v1/chats", headers=buyer, content=ok).status_code == 201
+
+
+@pytest.mark.parametrize("paid_at", ["9999-12-31T23:59:59-08:00", "0001-01-01T00:00:00+08:00"])
+def test_an_order_time_at_the_ends_of_the_calendar_names_the_field(
+    client: TestClient, headers: dict[str, dict[str, str]], paid_at: str
+) -> None:
+    # Converting these to UTC overflowed Python's datetime: a 500 on both engines.
+    order = an_order("DD0906", paid_at=paid_at)
+    r = client.post("/api/v1/orders", headers=headers["admin"], json={"orders": [order]})
+    body = _rejects(r, "orders[0].paid_at")
+    assert body["fields"][0]["code"] == "out_of_range"

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu.domain.errors import FieldError, InvalidInput
+from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH, in_instant_range
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -250,6 +251,9 @@ class _Collector:
                     "invalid time; use ISO 8601 such as 2026-11-20T10:00:00+08:00",
                 )
                 return None
+        if not in_instant_range(parsed):
+            self.add(key, "out_of_range", INSTANT_RANGE_ZH, INSTANT_RANGE_EN)
+            return None
         if parsed.tzinfo is None:
             # Shop exports commonly carry local wall-clock times: read them as Asia/Shanghai.
             parsed = parsed.replace(tzinfo=SHANGHAI)

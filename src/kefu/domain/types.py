@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
+
+# The instants kefu takes from people and files. Far outside them the calendar arithmetic
+# overflows Python's datetime (a deadline after year 9999, 0001-01-01T00:00+08:00 in UTC), and
+# no after-sales matter is dated there.
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)
+INSTANT_RANGE_ZH = "时间须在 2000 年至 2099 年之间"
+INSTANT_RANGE_EN = "must be between the years 2000 and 2099"
+
+
+def in_instant_range(at: datetime) -> bool:
+    """Whether `at` lies in [2000, 2100) (a naive time read as UTC: hours do not matter here).
+    Comparing never converts, so it cannot overflow however far out `at` is."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return EARLIEST_INSTANT <= aware < LATEST_INSTANT
 
 
 class Role(StrEnum):
