@@ -215,3 +215,32 @@ def test_an_order_time_at_the_ends_of_the_calendar_names_the_field(
     r = client.post("/api/v1/orders", headers=headers["admin"], json={"orders": [order]})
     body = _rejects(r, "orders[0].paid_at")
     assert body["fields"][0]["code"] == "out_of_range"
+
+
+def test_times_at_the_ends_of_the_calendar_name_the_field(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    # Deadlines from 9999-12-31 and UTC of 0001-01-01+14:00 overflowed datetime: 500s.
+    h = headers["admin"]
+    body = _rejects(
+        client.get("/api/v1/sla/preview?kind=complaint&at=9999-12-31T23:59:59%2B00:00", headers=h),
+        "at",
+    )
+    assert body["fields"][0]["code"] == "instant_out_of_range"
+    assert body["fields"][0]["message_zh"] == "时间须在 2000 年至 2099 年之间"
+    policy = client.get("/api/v1/sla/policies?policy_id=complaint", headers=h).json()["items"][0]
+    latest = policy["versions"][-1]
+    draft = {
+        "policy_id": "complaint",
+        "clocks": latest["clocks"],
+        "match": latest["match"],
+        "effective_from": "9999-12-20T00:00:00+08:00",
+    }
+    _rejects(client.post("/api/v1/sla/policies", headers=h, json=draft), "effective_from")
+    call = {
+        "caller_number": "13812345678",
+        "started_at": "0001-01-01T00:00:00+14:00",
+        "duration_s": 60,
+        "notes": "耳机右耳没有声音，重新配对也不行。",
+    }
+    _rejects(client.post("/api/v1/calls", headers=headers["agent"], json=call), "started_at")

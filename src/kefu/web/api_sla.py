@@ -17,7 +17,7 @@ from kefu.services import deadlines as deadline_svc
 from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
 from kefu.web.routing import CheckedRoute
-from kefu.web.schemas import RowId, Version
+from kefu.web.schemas import Instant, RowId, Version
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"], route_class=CheckedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -79,7 +79,7 @@ class PolicyDraftIn(BaseModel):
     policy_id: str = Field(max_length=60)
     match: PolicyMatchIn | None = None  # None: matches every case
     clocks: list[dict[str, Any]] = Field(max_length=30)
-    effective_from: datetime
+    effective_from: Instant
     note: str = Field("", max_length=500)
 
 
@@ -102,7 +102,7 @@ def preview(
     priority: Priority | None = None,
     channel: Channel | None = None,
     seller: Annotated[str | None, Query(max_length=64)] = None,
-    at: datetime | None = None,
+    at: Instant | None = None,
     policy_id: Annotated[str | None, Query(max_length=60)] = None,
     version: Version | None = None,
 ) -> dict[str, Any]:

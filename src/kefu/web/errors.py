@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain.errors import DomainError
+from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH
 
 PROBLEM = "application/problem+json"
 
@@ -33,6 +34,7 @@ _PYDANTIC_ZH = {
     "dict_type": ("必须是 JSON 对象", "must be a JSON object"),
     "list_type": ("必须是数组", "must be a list"),
     "string_type": ("必须是文本", "must be text"),
+    "instant_out_of_range": (INSTANT_RANGE_ZH, INSTANT_RANGE_EN),
 }
 
 

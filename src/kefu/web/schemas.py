@@ -7,10 +7,19 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from kefu.domain.screening import FlagStatus, PriorResolution
-from kefu.domain.types import CaseKind, Category, Channel, FeedbackType, Priority
+from kefu.domain.types import (
+    INSTANT_RANGE_EN,
+    CaseKind,
+    Category,
+    Channel,
+    FeedbackType,
+    Priority,
+    in_instant_range,
+)
 
 # The widest integers the database holds: row ids are 64-bit, versions 32-bit. A number past
 # them names nothing that exists, and the drivers refuse to bind it (SQLite raises
@@ -19,6 +28,16 @@ MAX_ROW_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1
 RowId = Annotated[int, Field(ge=-MAX_ROW_ID - 1, le=MAX_ROW_ID)]
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
+
+
+def _in_range(at: datetime) -> datetime:
+    if not in_instant_range(at):
+        raise PydanticCustomError("instant_out_of_range", INSTANT_RANGE_EN)
+    return at
+
+
+# A time a person gives: deadlines computed from one near year 9999 overflow datetime.
+Instant = Annotated[datetime, AfterValidator(_in_range)]
 
 
 def idempotency_hash(body: BaseModel, key: str | None) -> str:
