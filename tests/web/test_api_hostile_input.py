@@ -244,3 +244,19 @@ def test_times_at_the_ends_of_the_calendar_name_the_field(
         "notes": "耳机右耳没有声音，重新配对也不行。",
     }
     _rejects(client.post("/api/v1/calls", headers=headers["agent"], json=call), "started_at")
+
+
+def test_control_characters_leave_an_evidence_file_name(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    # A NUL in the multipart file name reached a PostgreSQL text column: a 500 there.
+    number = _a_case(client, headers)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
+    raw = (
+        b'--x\r\nContent-Disposition: form-data; name="file"; filename="\xe7\x85\xa7\x00\x1b.png"'
+        b"\r\nContent-Type: image/png\r\n\r\n" + png + b"\r\n--x--\r\n"
+    )
+    h = {**headers["buyer"], "Content-Type": "multipart/form-data; boundary=x"}
+    r = client.post(f"/api/v1/cases/{number}/evidence", headers=h, content=raw)
+    assert r.status_code == 201, r.text
+    assert r.json()["filename"] == "照.png"

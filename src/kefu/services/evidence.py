@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from kefu.adapters.storage import BlobStorage, sniff_type
@@ -13,6 +14,9 @@ from kefu.domain.types import Actor
 from kefu.services.cases import load_visible
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
+
+# Control characters say nothing in a file name, and PostgreSQL text cannot hold NUL at all.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _limit_for(content_type: str, policy: CasePolicy) -> int:
@@ -66,7 +70,8 @@ def add_evidence(
     """Check type (from the bytes) and size, store the blob durably, then record it."""
     rbac.require(actor, Permission.ADD_EVIDENCE)
     content_type = vet_upload(data, policy)
-    safe_name = (filename or "evidence").replace("/", "_").replace("\\", "_")[:255]
+    cleaned = _CONTROL.sub("", filename).replace("/", "_").replace("\\", "_").strip()
+    safe_name = cleaned[:255] or "evidence"
     with uow:
         load_visible(uow, actor, number)  # refuse before any bytes of an unseen case are kept
     # Written and fsynced outside the transaction, so the SQLite writer lock is never held while
