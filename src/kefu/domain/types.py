@@ -15,6 +15,13 @@ INSTANT_RANGE_ZH = "时间须在 2000 年至 2099 年之间"
 INSTANT_RANGE_EN = "must be between the years 2000 and 2099"
 
 
+# The widest integers the database holds: row ids are 64-bit, versions 32-bit. A number past
+# them names nothing that exists, and the drivers refuse to bind it (SQLite raises
+# OverflowError, PostgreSQL "out of range"), so every way in refuses it first.
+MAX_ROW_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+
+
 def in_instant_range(at: datetime) -> bool:
     """Whether `at` lies in [2000, 2100) (a naive time read as UTC: hours do not matter here).
     Comparing never converts, so it cannot overflow however far out `at` is."""

@@ -25,13 +25,13 @@ from starlette.concurrency import run_in_threadpool
 from kefu.bootstrap import App
 from kefu.db.chat import ChatMessage, ChatSession
 from kefu.domain.errors import DomainError, NotAuthenticated, invalid
-from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
+from kefu.domain.types import MAX_ROW_ID, Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import chat as chat_svc
 from kefu.services.users import actor_for_token, actor_for_user_id
 from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor, session_user_id
 from kefu.web.routing import CheckedRoute
-from kefu.web.schemas import MAX_ROW_ID, RowId
+from kefu.web.schemas import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=CheckedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -13,48 +13,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kefu.domain.errors import FieldError, InvalidInput
+from kefu.domain.text_faults import NUL, fault_error, text_fault
 
-# PostgreSQL text cannot hold U+0000 (SQLite can, so the engines would disagree), and a lone
-# surrogate (a JSON escape such as "\ud800" with no partner) is no character at all: it cannot
-# be encoded as UTF-8 for any column, log line or response. Both are refused as input.
-_NUL = ("nul_character", "不能包含空字符（U+0000）", "must not contain the NUL character (U+0000)")
-_SURROGATE = (
-    "invalid_unicode",
-    "包含无效的 Unicode 字符（不成对的代理项）",
-    "contains invalid Unicode (a lone surrogate)",
-)
 # The only way either can sit in a UTF-8 JSON body is as an escape; bodies without one (nearly
 # all) cost a byte scan and are never parsed twice.
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
-_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _fault(value: str) -> tuple[str, str, str] | None:
-    if "\x00" in value:
-        return _NUL
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE
-    return None
 
 
 def _error(path: str, fault: tuple[str, str, str]) -> FieldError:
-    # The field name echoes a JSON key, which may itself hold the bad character.
-    name = _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", path) or "body"
-    return FieldError(name, *fault)
+    return fault_error(path or "body", fault)
 
 
 def _walk(value: Any, path: str) -> Iterator[FieldError]:
     """Every string (key or value) of a parsed JSON document that no column could hold."""
     if isinstance(value, str):
-        fault = _fault(value)
+        fault = text_fault(value)
         if fault is not None:
             yield _error(path, fault)
     elif isinstance(value, dict):
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
-            fault = _fault(key)
+            fault = text_fault(key)
             if fault is not None:
                 yield _error(child, fault)
             yield from _walk(item, child)
@@ -80,13 +59,13 @@ async def _unstorable_text(request: Request) -> list[FieldError]:
     errors: list[FieldError] = []
     if "\x00" in request.scope["path"]:
         errors += [
-            _error(name, _NUL)
+            _error(name, NUL)
             for name, value in request.path_params.items()
             if isinstance(value, str) and "\x00" in value
-        ] or [_error("path", _NUL)]
+        ] or [_error("path", NUL)]
     if b"%00" in request.scope["query_string"]:
         errors += [
-            _error(name, _NUL)
+            _error(name, NUL)
             for name, value in request.query_params.multi_items()
             if "\x00" in value
         ]

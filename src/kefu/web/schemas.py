@@ -13,6 +13,8 @@ from pydantic_core import PydanticCustomError
 from kefu.domain.screening import FlagStatus, PriorResolution
 from kefu.domain.types import (
     INSTANT_RANGE_EN,
+    MAX_ROW_ID,
+    MAX_VERSION,
     CaseKind,
     Category,
     Channel,
@@ -21,11 +23,8 @@ from kefu.domain.types import (
     in_instant_range,
 )
 
-# The widest integers the database holds: row ids are 64-bit, versions 32-bit. A number past
-# them names nothing that exists, and the drivers refuse to bind it (SQLite raises
-# OverflowError, PostgreSQL "out of range"), so it is a 422 naming the field, never a 500.
-MAX_ROW_ID = 2**63 - 1
-MAX_VERSION = 2**31 - 1
+# Ids and versions the database can hold (domain.types says why): past them, a 422 naming the
+# field, never a 500.
 RowId = Annotated[int, Field(ge=-MAX_ROW_ID - 1, le=MAX_ROW_ID)]
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
