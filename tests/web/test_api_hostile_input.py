@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -260,3 +261,28 @@ def test_control_characters_leave_an_evidence_file_name(
     r = client.post(f"/api/v1/cases/{number}/evidence", headers=h, content=raw)
     assert r.status_code == 201, r.text
     assert r.json()["filename"] == "照.png"
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/api/v1/cases", f"2026-11-24T02:00:00+00:00|{HUGE}"),
+        ("/api/v1/cases", f"2026-11-24T02:00:00+00:00|-{HUGE}"),
+        ("/api/v1/cases", "0001-01-01T00:00:00+14:00|1"),  # no UTC for it
+        ("/api/v1/cases", "9999-12-31T23:59:59-14:00|1"),
+        ("/api/v1/search?q=耳机", f"s{HUGE}"),
+    ],
+)
+def test_a_forged_page_cursor_past_the_database_names_the_cursor(
+    client: TestClient, headers: dict[str, dict[str, str]], path: str, raw: str
+) -> None:
+    # A cursor is opaque but arrives from the client: its id or time reached the database
+    # and overflowed there (a 500 on both engines).
+    glue = "&" if "?" in path else "?"
+    r = client.get(f"{path}{glue}cursor={_cursor(raw)}", headers=headers["agent"])
+    body = _rejects(r, "cursor")
+    assert body["fields"][0]["message_zh"] == "分页游标无效"

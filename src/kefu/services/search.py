@@ -21,7 +21,7 @@ from kefu.domain import rbac
 from kefu.domain.case import Case
 from kefu.domain.errors import FieldError, InvalidInput
 from kefu.domain.rbac import Permission
-from kefu.domain.types import Actor
+from kefu.domain.types import MAX_ROW_ID, Actor
 from kefu.services import views
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -105,7 +105,10 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not raw.startswith("s"):
             raise ValueError(raw)
-        return int(raw[1:])
+        case_id = int(raw[1:])
+        if not 0 <= case_id <= MAX_ROW_ID:  # a forged cursor: the id column cannot hold it
+            raise ValueError(raw)
+        return case_id
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise InvalidInput(
             [FieldError("cursor", "invalid", "分页游标无效", "invalid cursor")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kefu.db.cases import CaseFilter
@@ -15,7 +15,7 @@ from kefu.domain import rbac
 from kefu.domain.case import Case
 from kefu.domain.errors import FieldError, InvalidInput
 from kefu.domain.rbac import Permission
-from kefu.domain.types import Actor, Role
+from kefu.domain.types import MAX_ROW_ID, Actor, Role
 from kefu.domain.workflow import Action
 from kefu.services.cases import load_visible
 from kefu.services.unit_of_work import UnitOfWork
@@ -224,8 +224,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         due = datetime.fromisoformat(due_s)
         if due.tzinfo is None:
             raise ValueError("naive")
-        return due, int(id_s)
-    except (ValueError, UnicodeDecodeError) as exc:
+        case_id = int(id_s)
+        # A forged cursor reaches the database: its time must have a UTC value (the no-deadline
+        # sentinel in year 9999 does) and its id must fit the id column.
+        if not 0 <= case_id <= MAX_ROW_ID:
+            raise ValueError("id out of range")
+        return due.astimezone(UTC), case_id
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise InvalidInput(
             [FieldError("cursor", "invalid", "分页游标无效", "invalid cursor")]
         ) from exc
