@@ -88,19 +88,12 @@ def start_bare(
     """bench.bare:app (Starlette), or app="fastapi_app" / "fastapi_async_app" (references)."""
     port = free_port()
     env = _env(BENCH_DB=str(db), BENCH_QUEUE=queue_spec, BENCH_SEARCH=search_spec)
-    argv = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        f"bench.bare:{app}",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    if workers > 1:  # spread like kefu serve --workers N (bench/bare_serve.py)
+        argv = [sys.executable, "-m", "bench.bare_serve", f"bench.bare:{app}"]
+        argv += [str(port), str(workers)]
+    else:
+        argv = [sys.executable, "-m", "uvicorn", f"bench.bare:{app}", "--port", str(port)]
+        argv += ["--log-level", "warning", "--no-access-log"]
     return Server(f"bare-{app}-w{workers}", argv, env, "/ping", port)
 
 

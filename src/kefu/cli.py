@@ -50,8 +50,11 @@ def _serve(app: App, host: str, port: int, with_worker: bool, workers: int = 1) 
         _, stop = start_in_thread(app)
     try:
         if workers > 1:
-            # Each web process builds its app from the same KEFU_* environment.
-            uvicorn.run(
+            from kefu.web.processes import serve as serve_processes
+
+            # Each web process builds its app from the same KEFU_* environment and listens on
+            # its own socket, so the kernel spreads connections across them (web/processes.py).
+            code = serve_processes(
                 "kefu.web.asgi:create",
                 factory=True,
                 workers=workers,
@@ -60,6 +63,8 @@ def _serve(app: App, host: str, port: int, with_worker: bool, workers: int = 1) 
                 log_level="warning",
                 access_log=False,
             )
+            if code:
+                raise typer.Exit(code)
         else:
             uvicorn.run(warm_up(app), host=host, port=port, log_level="warning", access_log=False)
     finally:
