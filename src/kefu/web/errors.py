@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kefu.domain.errors import DomainError
+from kefu.domain.errors import DomainError, FieldError
 from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH
 
 PROBLEM = "application/problem+json"
@@ -60,6 +60,17 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+def unparsable_body(exc: StarletteHTTPException) -> FieldError:
+    """A 400 from the framework, which raises one only when it cannot parse the body: JSON
+    that is not UTF-8 or nested too deep, a multipart body without its boundary or cut short."""
+    return FieldError(
+        "body",
+        "unparsable",
+        "请求体无法解析：JSON 须为 UTF-8 编码且嵌套不能过深，上传须为完整的 multipart 表单",
+        f"the request body cannot be parsed ({exc.detail})",
+    )
+
+
 async def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     return problem(
@@ -100,12 +111,8 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:
-        # Only the framework raises 400, and only when it cannot parse the body: JSON that is
-        # not UTF-8 or nested too deep, a multipart body without its boundary or cut short.
-        zh = "请求体无法解析：JSON 须为 UTF-8 编码且嵌套不能过深，上传须为完整的 multipart 表单"
-        en = f"the request body cannot be parsed ({exc.detail})"
-        field = {"field": "body", "code": "unparsable", "message_zh": zh, "message_en": en}
-        return problem(400, "unparsable_body", zh, en, [field])
+        field = unparsable_body(exc)
+        return problem(400, "unparsable_body", field.zh, field.en, [field.as_dict()])
     texts = {
         404: ("页面或资源不存在", "not found"),
         405: ("不支持该请求方法", "method not allowed"),

@@ -13,15 +13,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.bootstrap import App
 from kefu.domain import rbac
 from kefu.domain.errors import DomainError, FieldError, InvalidInput
 from kefu.domain.orders import SHANGHAI
-from kefu.domain.types import Actor
+from kefu.domain.types import MAX_VERSION, Actor
 from kefu.domain.workflow import ACTION_ZH, STATUS_ZH
 from kefu.web import pages_labels as labels
 from kefu.web.auth import check_csrf, csrf_token, optional_actor
+from kefu.web.errors import unparsable_body
+from kefu.web.routing import form_faults, path_faults, query_faults
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(
@@ -116,26 +119,58 @@ def error_page(
     return render_page(request, "base.html", actor, status, errors=errors)
 
 
+NO_SUCH_PAGE = FieldError("", "not_found", "页面不存在", "no such page")
+
+
 def _fallback(request: Request, exc: Exception) -> Response:
     actor = optional_actor(request)
+    if isinstance(exc, StarletteHTTPException):  # only ever a body the framework cannot parse
+        return error_page(request, actor, 400, [unparsable_body(exc)])
     if isinstance(exc, DomainError):
         return error_page(request, actor, exc.status, error_list(exc))
     assert isinstance(exc, RequestValidationError)
     if any("path" in err.get("loc", ()) for err in exc.errors()):  # /chats/abc: no such page
-        missing = FieldError("", "not_found", "页面不存在", "no such page")
-        return error_page(request, actor, 404, [missing])
+        return error_page(request, actor, 404, [NO_SUCH_PAGE])
     return error_page(request, actor, 422, shape_errors(exc))
 
 
+def _no_such_page(request: Request) -> Response:
+    return error_page(request, optional_actor(request), 404, [NO_SUCH_PAGE])
+
+
+def form_version(raw: str) -> int:
+    """The case version a form carries, within what the database holds (as the API's)."""
+    try:
+        version = int(raw)
+    except ValueError:
+        version = 0
+    if not 1 <= version <= MAX_VERSION:
+        raise InvalidInput(
+            [FieldError("version", "invalid", "版本号无效，请刷新页面", "bad version; reload")]
+        )
+    return version
+
+
 class PageRoute(APIRoute):
-    """A page route: an error no handler caught still answers with an HTML page, never JSON."""
+    """A page route: an error no handler caught still answers with an HTML page, never JSON;
+    text no column can hold is refused before any handler, as the API refuses it (routing.py):
+    in the path it names no page (404), in the query or the form it is a 422 naming the field."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
             try:
+                if path_faults(request):
+                    return await run_in_threadpool(_no_such_page, request)
+                errors = query_faults(request) + await form_faults(request)
+                if errors:
+                    raise InvalidInput(errors)
                 return await handler(request)
+            except StarletteHTTPException as exc:
+                if exc.status_code != 400:
+                    raise
+                return await run_in_threadpool(_fallback, request, exc)
             except (DomainError, RequestValidationError) as exc:
                 return await run_in_threadpool(_fallback, request, exc)
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.errors import DomainError, FieldError, InvalidInput, PermissionDenied
 from kefu.domain.orders import SHANGHAI
-from kefu.domain.types import CaseKind
+from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH, CaseKind, in_instant_range
 from kefu.services import calls as call_svc
 from kefu.web.auth import optional_actor
 from kefu.web.pages import error_list, login_redirect, render_page, require_csrf
@@ -34,7 +34,7 @@ REFUSED = PermissionDenied("只有客服人员可以登记来电", "only staff l
 def _started_at(raw: str) -> datetime:
     """The form's local wall-clock time (datetime-local, Asia/Shanghai) as an aware instant."""
     try:
-        return datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
+        at = datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
     except ValueError:
         raise InvalidInput(
             [
@@ -46,6 +46,11 @@ def _started_at(raw: str) -> datetime:
                 )
             ]
         ) from None
+    if not in_instant_range(at):  # the API's Instant rule: year 1 has no UTC, 9999 no deadline
+        raise InvalidInput(
+            [FieldError("started_at", "out_of_range", INSTANT_RANGE_ZH, INSTANT_RANGE_EN)]
+        )
+    return at
 
 
 @router.get("/calls/new", response_class=HTMLResponse)

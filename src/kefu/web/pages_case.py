@@ -22,6 +22,7 @@ from kefu.web.pages_base import (
     PageRoute,
     error_list,
     error_page,
+    form_version,
     login_redirect,
     page_app,
     render_page,
@@ -157,7 +158,7 @@ def act(
             number=number,
             action=parsed,
             params=params,
-            expected_version=_version(version),
+            expected_version=form_version(version),
             now=app.clock.now(),
             policy=app.policy,
         )
@@ -172,15 +173,6 @@ def _action(raw: str) -> Action:
     except ValueError:
         raise InvalidInput(
             [FieldError("action", "invalid", "未知操作，请刷新页面", "unknown action; reload")]
-        ) from None
-
-
-def _version(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(
-            [FieldError("version", "invalid", "版本号无效，请刷新页面", "bad version; reload")]
         ) from None
 
 

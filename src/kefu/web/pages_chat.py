@@ -19,6 +19,7 @@ from kefu.web.auth import optional_actor
 from kefu.web.form_posts import post_form
 from kefu.web.pages import error_list, login_redirect, render_page
 from kefu.web.pages_base import PageRoute
+from kefu.web.schemas import RowId
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 E = TypeVar("E", bound=StrEnum)
@@ -197,7 +198,7 @@ def start_chat(
 
 
 @router.get("/chats/{session_id}", response_class=HTMLResponse)
-def chat_page(request: Request, session_id: int) -> Response:
+def chat_page(request: Request, session_id: RowId) -> Response:
     actor = optional_actor(request)
     if actor is None:
         return login_redirect(request)
@@ -207,7 +208,7 @@ def chat_page(request: Request, session_id: int) -> Response:
 @router.post("/chats/{session_id}/messages", response_class=HTMLResponse)
 def post_message(
     request: Request,
-    session_id: int,
+    session_id: RowId,
     csrf: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
 ) -> Response:
@@ -234,12 +235,12 @@ def post_message(
 
 
 @router.post("/chats/{session_id}/join", response_class=HTMLResponse)
-def join_chat(request: Request, session_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+def join_chat(request: Request, session_id: RowId, csrf: Annotated[str, Form()] = "") -> Response:
     return _session_step(request, session_id, csrf, chat_svc.join_chat)
 
 
 @router.post("/chats/{session_id}/close", response_class=HTMLResponse)
-def close_chat(request: Request, session_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+def close_chat(request: Request, session_id: RowId, csrf: Annotated[str, Form()] = "") -> Response:
     return _session_step(request, session_id, csrf, chat_svc.close_chat)
 
 
@@ -282,7 +283,7 @@ def _case_input(form: dict[str, str]) -> chat_svc.ChatCaseInput:
 @router.post("/chats/{session_id}/case", response_class=HTMLResponse)
 def chat_to_case(
     request: Request,
-    session_id: int,
+    session_id: RowId,
     csrf: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "",
     subject: Annotated[str, Form()] = "",

@@ -24,7 +24,8 @@ from kefu.services import screening_admin
 from kefu.web.auth import optional_actor
 from kefu.web.form_posts import post_form
 from kefu.web.pages import error_list, login_redirect, render_case, render_page
-from kefu.web.pages_base import PageRoute
+from kefu.web.pages_base import PageRoute, form_version
+from kefu.web.schemas import RowId
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -36,15 +37,6 @@ Text = Annotated[str, Form(max_length=200)]
 def _app(request: Request) -> App:
     app: App = request.app.state.kefu
     return app
-
-
-def _version(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(
-            [FieldError("version", "invalid", "版本号无效，请刷新页面", "bad version; reload")]
-        ) from None
 
 
 def _errors(exc: DomainError) -> list[FieldError]:
@@ -97,7 +89,7 @@ def correct_category(
             actor=actor,
             number=number,
             category=chosen,
-            expected_version=_version(version),
+            expected_version=form_version(version),
             now=app.clock.now(),
         )
         return f"/cases/{number}"
@@ -121,7 +113,7 @@ def assign(
             number=number,
             assignee_username=assignee.strip() or None,
             team_code=team.strip() or None,
-            expected_version=_version(version),
+            expected_version=form_version(version),
             now=app.clock.now(),
         )
         return f"/cases/{number}"
@@ -148,7 +140,7 @@ def flags(request: Request) -> Response:
 
 
 @router.post("/flags/{flag_id}/review", response_class=HTMLResponse)
-def review_flag(request: Request, flag_id: int, csrf: Text = "", decision: Text = "") -> Response:
+def review_flag(request: Request, flag_id: RowId, csrf: Text = "", decision: Text = "") -> Response:
     def review(app: App, actor: Actor) -> str:
         try:
             parsed = FlagStatus(decision)

@@ -94,6 +94,12 @@ FIELD_LABEL = {
     "team": "团队 team",
     "assignee": "负责人 assignee",
     "session_id": "会话 chat",
+    "next": "登录后前往 next page",
+    "internal": "内部备注 internal",
+    "on_duty": "值班 on duty",
+    "shift_start": "上班时间 shift start",
+    "shift_end": "下班时间 shift end",
+    "working_days_only": "仅工作日 working days only",
 }
 
 
