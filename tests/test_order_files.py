@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kefu.bootstrap import build_app
+from kefu.bootstrap import App, build_app
 from kefu.cli import app_cli
 from kefu.config import load_settings
 from kefu.domain.errors import FieldError
 from kefu.domain.orders import LineFlag
+from kefu.domain.text_faults import NUL, SURROGATE
 from kefu.order_files import (
     OrderFileError,
     check_order_file,
@@ -159,6 +160,18 @@ def test_rows_of_one_order_that_disagree_are_reported_on_the_later_row(tmp_path:
     assert error_place(item.ref, fault.field) == "row 4: lines[1].shop_code"
 
 
+def test_a_disagreement_shows_a_nul_it_quotes(tmp_path: Path) -> None:
+    data = _csv(
+        "DD0010,shop-a,buyer1,2026-11-10 10:00:00,1,A-1,耳机,1,100,100,",
+        "DD0010,shop-a,buyer\x001,,2,A-2,耳机套,1,50,50,",
+    )
+    path = _write(tmp_path / "orders.csv", data.encode())
+    [item] = list(read_order_file(path, check_order_file(path)))
+    [fault] = item.source_errors
+    assert "本行为“buyer\\u00001”" in fault.zh
+    assert "this row 'buyer\\u00001'" in fault.en
+
+
 def test_a_disagreement_is_reported_with_the_order_own_faults(tmp_path: Path) -> None:
     data = _csv(
         "DD0009,shop-a,buyer1,2026-11-10 10:00:00,1,A-1,耳机,1,100,100,",
@@ -274,3 +287,58 @@ def test_only_errors_beside_the_mapping_count_as_the_readers() -> None:
     good, bad = validate_orders([inside, beside])
     assert [ref for ref, _ in good] == ["line 1"]
     assert bad == [order_svc.ImportItemResult("line 2", "error", (fault,))]
+
+
+@pytest.fixture
+def cli_app(app: App, monkeypatch: pytest.MonkeyPatch) -> App:
+    """The CLI pointed at the test app's database, SQLite or PostgreSQL."""
+    monkeypatch.setenv("KEFU_DATABASE_URL", app.settings.database_url)
+    monkeypatch.setenv("KEFU_VAR_DIR", str(app.settings.var_dir))
+    monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
+    return app
+
+
+@pytest.mark.parametrize(
+    ("suffix", "data", "place", "fault"),
+    [
+        (
+            ".csv",
+            _csv("DD0020,shop-a,buyer1,2026-11-10 10:00:00,1,A\x001,耳机,1,100,100,"),
+            "row 2: lines[0].sku",
+            NUL,
+        ),
+        (
+            ".csv",
+            _csv("DD0021,shop-a,buyer\x001,2026-11-10 10:00:00,1,A-1,耳机,1,100,100,"),
+            "row 2: buyer_ref",
+            NUL,
+        ),
+        # JSON escapes (json.dumps writes ASCII): the only way either reaches a UTF-8 line.
+        (
+            ".jsonl",
+            json.dumps(an_order("J0020", buyer_name="张\u0000三")),
+            "line 1: buyer_name",
+            NUL,
+        ),
+        (
+            ".jsonl",
+            json.dumps(an_order("J0021", carrier="顺丰\ud800")),
+            "line 1: carrier",
+            SURROGATE,
+        ),
+        (".jsonl", json.dumps(an_order("J\udfff22")), "line 1: order_no", SURROGATE),
+    ],
+)
+def test_cli_refuses_text_no_column_can_hold_naming_the_field(
+    cli_app: App, tmp_path: Path, suffix: str, data: str, place: str, fault: tuple[str, ...]
+) -> None:
+    # Only the API's route checked NUL and lone surrogates: the import crashed on PostgreSQL
+    # (no NUL in text) and on both engines for a lone surrogate (no UTF-8 for it).
+    source = _write(tmp_path / f"orders{suffix}", data.encode())
+    result = CliRunner().invoke(app_cli, ["orders", "import", str(source)])
+    assert result.exit_code == 1, result.output
+    assert "created 0, updated 0, failed 1" in result.output
+    code, zh, _en = fault
+    assert f"{place}: {zh}" in result.output
+    _, bad = validate_orders(read_order_file(source, check_order_file(source)))
+    assert [e.code for e in bad[0].errors] == [code]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kefu.domain.errors import DomainError, FieldError
+from kefu.domain.text_faults import showable
 from kefu.services.orders import RawOrder
 
 SUFFIXES = (".csv", ".jsonl")
@@ -141,14 +142,14 @@ def _csv_orders(path: Path, encoding: str) -> Iterator[RawOrder]:
                     first_row[(order_no, key)] = n
                 elif value != current[key]:
                     seen = first_row[(order_no, key)]
+                    was, now = showable(current[key]), showable(value)  # a NUL shows as \u0000
                     faults[order_no].append(
                         FieldError(
                             f"lines[{index}].{key}",
                             "conflicting_rows",
-                            f"同一订单的各行 {key} 不一致：第 {seen} 行为“{current[key]}”，"
-                            f"本行为“{value}”",
+                            f"同一订单的各行 {key} 不一致：第 {seen} 行为“{was}”，本行为“{now}”",
                             f"rows of one order disagree on {key}: row {seen} has "
-                            f"'{current[key]}', this row '{value}'",
+                            f"'{was}', this row '{now}'",
                         )
                     )
             rows[order_no].append(n)

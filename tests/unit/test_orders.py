@@ -231,3 +231,27 @@ def test_a_cell_of_only_spaces_counts_as_empty() -> None:
     codes = {(e.field, e.code) for e in caught.value.fields}
     assert ("paid_at", "required") in codes
     assert ("lines[0].paid_fen", "required") in codes
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"order_no": "DD\x000001"}, "order_no", "nul_character"),
+        ({"buyer_name": "张\ud800"}, "buyer_name", "invalid_unicode"),
+        ({"lines": [_line(title="耳\x00机")]}, "lines[0].title", "nul_character"),
+        ({"lines": [_line(flags=["durable", "\udfff"])]}, "lines[0].flags", "invalid_unicode"),
+        ({"lines": [_line(flags="durable|vir\x00tual")]}, "lines[0].flags", "nul_character"),
+    ],
+)
+def test_text_no_column_can_hold_is_refused_naming_the_field(
+    change: dict[str, Any], field: str, code: str
+) -> None:
+    # The API's route refused these, the order files did not: the rule sits here for all.
+    with pytest.raises(InvalidInput) as err:
+        parse_order(an_order(**change))
+    [fault] = err.value.fields
+    assert (fault.field, fault.code) == (field, code)
+    assert fault.zh
+    assert fault.en
+    assert "\x00" not in fault.zh + fault.en  # nothing unprintable is echoed back
+    fault.en.encode("utf-8")

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu.domain.errors import FieldError
+from kefu.domain.text_faults import fault_error, text_fault
 from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH, in_instant_range
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -54,6 +55,10 @@ class FieldCollector:
             self.add(name, "type", "必须是文本", "must be text")
             return ""
         text = str(value).strip()
+        fault = text_fault(text)
+        if fault is not None:  # every way in (API, files, webhooks) meets the same rule here
+            self.errors.append(fault_error(name, fault))
+            return ""
         if len(text) > max_len:
             self.add(
                 name,

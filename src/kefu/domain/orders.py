@@ -18,6 +18,7 @@ from kefu.domain.order_fields import (
     blank,
 )
 from kefu.domain.order_fields import SHANGHAI as SHANGHAI  # where the rest of kefu finds it
+from kefu.domain.text_faults import fault_error, text_fault
 
 
 class LineFlag(StrEnum):
@@ -250,6 +251,10 @@ def _flags(c: FieldCollector, value: Any, path: str) -> frozenset[LineFlag]:
         return frozenset()
     flags: set[LineFlag] = set()
     for flag in value:
+        fault = text_fault(flag)
+        if fault is not None:  # and never echoed in the unknown-flag message below
+            c.errors.append(fault_error(path + "flags", fault))
+            continue
         try:
             flags.add(LineFlag(flag.strip()))
         except ValueError:
