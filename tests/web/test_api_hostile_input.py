@@ -286,3 +286,49 @@ def test_a_forged_page_cursor_past_the_database_names_the_cursor(
     r = client.get(f"{path}{glue}cursor={_cursor(raw)}", headers=headers["agent"])
     body = _rejects(r, "cursor")
     assert body["fields"][0]["message_zh"] == "分页游标无效"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "zh"),
+    [
+        (b'{"version": NaN}', "finite_number", "必须是有限的数字（不能是 NaN 或 Infinity）"),
+        (b'{"version": -Infinity}', "finite_number", "必须是有限的数字（不能是 NaN 或 Infinity）"),
+        (b'{"version": 1e400}', "finite_number", "必须是有限的数字（不能是 NaN 或 Infinity）"),
+        (b'{"version": 1.5}', "int_from_float", "必须是整数，不能有小数"),
+    ],
+)
+def test_numbers_no_field_takes_are_named_in_both_languages(
+    client: TestClient, headers: dict[str, dict[str, str]], raw: bytes, code: str, zh: str
+) -> None:
+    # Python's JSON reader takes NaN and Infinity; they showed pydantic's English and "取值无效".
+    number = _a_case(client, headers)
+    h = {**headers["admin"], "Content-Type": "application/json"}
+    body = _rejects(
+        client.post(f"/api/v1/cases/{number}/assign", headers=h, content=raw), "version"
+    )
+    [fault] = body["fields"]
+    assert (fault["code"], fault["message_zh"]) == (code, zh)
+    assert not fault["message_en"].startswith("Input should")
+
+
+@pytest.mark.parametrize("started_at", ["yesterday", "2026-13-01T00:00:00+08:00", None])
+def test_a_time_that_is_no_time_is_named_in_both_languages(
+    client: TestClient, headers: dict[str, dict[str, str]], started_at: str | None
+) -> None:
+    call = {"caller_number": "13812345678", "started_at": started_at, "notes": "耳机没有声音"}
+    body = _rejects(client.post("/api/v1/calls", headers=headers["agent"], json=call), "started_at")
+    [fault] = [f for f in body["fields"] if f["field"] == "started_at"]
+    assert fault["message_zh"].startswith("时间格式无效")
+    assert "ISO 8601" in fault["message_en"]
+
+
+def test_a_file_sent_as_text_is_named_in_both_languages(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    number = _a_case(client, headers)
+    r = client.post(
+        f"/api/v1/cases/{number}/evidence", headers=headers["buyer"], data={"file": "照片.png"}
+    )
+    [fault] = _rejects(r, "file")["fields"]
+    assert fault["message_zh"] == "必须是上传的文件，不能是文本"
+    assert fault["message_en"] == "must be an uploaded file, not text"

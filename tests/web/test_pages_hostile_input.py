@@ -204,3 +204,15 @@ def test_a_form_that_cannot_be_parsed_is_an_html_page_naming_the_body(
     assert r.headers["content-type"].startswith("text/html")
     assert '<li data-field="body">' in r.text
     assert "请求体无法解析" in r.text
+
+
+def test_a_file_sent_as_text_is_named_on_the_page(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    r = client.post(
+        f"/cases/{admin['case']}/evidence", data={"csrf": admin["csrf"], "file": "照片.png"}
+    )
+    assert r.status_code == 422, r.text
+    assert field_error("file") in r.text
+    assert "必须是上传的文件，不能是文本" in r.text
+    assert "must be an uploaded file, not text" in r.text

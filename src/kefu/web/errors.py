@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -14,6 +15,10 @@ from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH
 
 PROBLEM = "application/problem+json"
 
+_BAD_TIME = (
+    "时间格式无效，应为 ISO 8601，如 2026-11-24T10:00:00+08:00",
+    "invalid time; use ISO 8601 such as 2026-11-24T10:00:00+08:00",
+)
 # Pydantic error types -> (zh, en) so a shape error reads like any other rejection.
 _PYDANTIC_ZH = {
     "missing": ("必填", "is required"),
@@ -35,7 +40,29 @@ _PYDANTIC_ZH = {
     "list_type": ("必须是数组", "must be a list"),
     "string_type": ("必须是文本", "must be text"),
     "instant_out_of_range": (INSTANT_RANGE_ZH, INSTANT_RANGE_EN),
+    # Python's JSON reader takes NaN, Infinity and 1e400 (read as infinity) as numbers.
+    "finite_number": (
+        "必须是有限的数字（不能是 NaN 或 Infinity）",
+        "must be a finite number (not NaN or Infinity)",
+    ),
+    "int_from_float": ("必须是整数，不能有小数", "must be a whole number, no fraction"),
+    "datetime_type": _BAD_TIME,
+    "datetime_parsing": _BAD_TIME,
+    "datetime_from_date_parsing": _BAD_TIME,
 }
+# FastAPI checks an UploadFile parameter with a plain ValueError: its text is all there is.
+_NOT_A_FILE = "Expected UploadFile"
+
+
+def known_message(err: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(zh, en) for a pydantic error kefu has words for, else None."""
+    kind = str(err.get("type", ""))
+    if kind == "enum":
+        allowed = err.get("ctx", {}).get("expected", "")
+        return f"取值无效，可选：{allowed}", f"must be one of {allowed}"
+    if kind == "value_error" and _NOT_A_FILE in str(err.get("msg", "")):
+        return "必须是上传的文件，不能是文本", "must be an uploaded file, not text"
+    return _PYDANTIC_ZH.get(kind)
 
 
 def problem(
@@ -84,10 +111,7 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
         name = ".".join(loc) or "body"
-        zh, en = _PYDANTIC_ZH.get(err.get("type", ""), ("取值无效", str(err.get("msg", "invalid"))))
-        if err.get("type") == "enum":
-            allowed = err.get("ctx", {}).get("expected", "")
-            zh, en = f"取值无效，可选：{allowed}", f"must be one of {allowed}"
+        zh, en = known_message(err) or ("取值无效", str(err.get("msg", "invalid")))
         if err.get("type") == "json_invalid":
             # FastAPI puts the character offset where a field name goes: the body is at fault.
             name = "body"

@@ -23,7 +23,7 @@ from kefu.domain.types import MAX_VERSION, Actor
 from kefu.domain.workflow import ACTION_ZH, STATUS_ZH
 from kefu.web import pages_labels as labels
 from kefu.web.auth import check_csrf, csrf_token, optional_actor
-from kefu.web.errors import unparsable_body
+from kefu.web.errors import known_message, unparsable_body
 from kefu.web.routing import form_faults, path_faults, query_faults
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -44,7 +44,8 @@ templates.env.filters["local"] = lambda dt: (
     dt.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if dt else "—"
 )
 
-# Pydantic error types -> (zh, en), for a form or query the framework rejected before the page.
+# Pydantic error types -> (zh, en), for a form or query the framework rejected before the page
+# (worded for forms; the API's words, errors.known_message, cover the rest).
 _SHAPE_ZH = {
     "missing": ("必填", "is required"),
     "string_too_long": ("过长", "is too long"),
@@ -105,7 +106,7 @@ def shape_errors(exc: RequestValidationError) -> list[FieldError]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
         kind = str(err.get("type", "invalid"))
-        zh, en = _SHAPE_ZH.get(kind, ("取值无效", "is not valid"))
+        zh, en = _SHAPE_ZH.get(kind) or known_message(err) or ("取值无效", "is not valid")
         out.append(FieldError(".".join(loc), kind, zh, en))
     return out
 
