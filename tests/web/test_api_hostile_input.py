@@ -332,3 +332,27 @@ def test_a_file_sent_as_text_is_named_in_both_languages(
     [fault] = _rejects(r, "file")["fields"]
     assert fault["message_zh"] == "必须是上传的文件，不能是文本"
     assert fault["message_en"] == "must be an uploaded file, not text"
+
+
+def test_a_chat_frame_with_text_no_column_can_hold_is_answered_with_the_field(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    # Frames skip the route's check: a NUL crashed the socket on PostgreSQL, a lone surrogate
+    # escape on both engines; the connection must stay and say which field.
+    h = headers["buyer"]
+    chat_id = client.post("/api/v1/chats", headers=h, json={"topic": "耳机"}).json()["id"]
+    with client.websocket_connect(f"/api/v1/chats/{chat_id}/ws", headers=h) as ws:
+        assert ws.receive_json()["type"] == "hello"
+        for raw, field, code in [
+            ('{"body": "a\\u0000b", "client_msg_id": "m1"}', "body", "nul_character"),
+            ('{"body": "a\\ud800", "client_msg_id": "m2"}', "body", "invalid_unicode"),
+            ('{"body": "在吗", "client_msg_id": "m\\u00003"}', "client_msg_id", "nul_character"),
+        ]:
+            ws.send_text(raw)
+            frame = ws.receive_json()
+            assert frame["type"] == "error", frame
+            assert [(f["field"], f["code"]) for f in frame["fields"]] == [(field, code)]
+            assert frame["message_zh"]
+            assert frame["message_en"]
+        ws.send_text('{"body": "在吗", "client_msg_id": "m4"}')
+        assert ws.receive_json()["type"] == "ack"

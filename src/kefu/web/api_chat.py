@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu.bootstrap import App
 from kefu.db.chat import ChatMessage, ChatSession
-from kefu.domain.errors import DomainError, NotAuthenticated, invalid
+from kefu.domain.errors import DomainError, InvalidInput, NotAuthenticated, invalid
+from kefu.domain.text_faults import text_error, text_fault
 from kefu.domain.types import MAX_ROW_ID, Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import chat as chat_svc
 from kefu.services.users import actor_for_token, actor_for_user_id
@@ -309,18 +310,26 @@ async def _receive(
         if frame.get("type") == "ping":
             await send({"type": "pong"})
             continue
+        body = str(frame.get("body", ""))
+        msg_id = str(frame["client_msg_id"]) if frame.get("client_msg_id") else None
         try:
+            # Frames bypass the route's check: the same rule, before anything is stored.
+            faults = [text_error("body", body), text_error("client_msg_id", msg_id or "")]
+            if any(faults):
+                raise InvalidInput([f for f in faults if f is not None])
             line, _created = await run_in_threadpool(
                 chat_svc.post_line,
                 app.uow(),
                 actor=actor,
                 session_id=session_id,
-                body=str(frame.get("body", "")),
-                client_msg_id=str(frame["client_msg_id"]) if frame.get("client_msg_id") else None,
+                body=body,
+                client_msg_id=msg_id,
                 now=app.clock.now(),
             )
         except DomainError as exc:
-            await send({**_error_frame(exc), "client_msg_id": frame.get("client_msg_id")})
+            # An id no column can hold cannot be sent back either (no UTF-8 for a surrogate).
+            echo = frame.get("client_msg_id") if text_fault(msg_id or "") is None else None
+            await send({**_error_frame(exc), "client_msg_id": echo})
             continue
         await send({"type": "ack", "client_msg_id": line.client_msg_id, "message": line_out(line)})
         HUB.bump(session_id)
