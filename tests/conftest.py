@@ -79,3 +79,12 @@ def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
     var.mkdir()
     return var
+
+
+@pytest.fixture
+def cli_app(app: App, monkeypatch: pytest.MonkeyPatch) -> App:
+    """The CLI pointed at the test app's database, SQLite or PostgreSQL."""
+    monkeypatch.setenv("KEFU_DATABASE_URL", app.settings.database_url)
+    monkeypatch.setenv("KEFU_VAR_DIR", str(app.settings.var_dir))
+    monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
+    return app

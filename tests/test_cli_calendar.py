@@ -7,9 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from kefu.bootstrap import build_app
+from kefu.bootstrap import App, build_app
 from kefu.cli import app_cli
 from kefu.config import load_settings
+from kefu.domain.text_faults import NUL
 from kefu.domain.types import SYSTEM_ACTOR
 from kefu.services import calendars as calendar_svc
 
@@ -48,3 +49,15 @@ def test_calendar_import_of_a_missing_file_fails_cleanly(var_dir: Path) -> None:
     result = CliRunner().invoke(app_cli, ["calendar", "import", "/nonexistent.csv"])
     assert result.exit_code == 2
     assert "file not found" in result.output
+
+
+def test_calendar_import_refuses_text_no_column_can_hold(cli_app: App, tmp_path: Path) -> None:
+    # A NUL in a note or a calendar code crashed the import on PostgreSQL (SQLite stored it).
+    source = tmp_path / "overrides.csv"
+    rows = "platform,2027-01-01,rest,,元旦\x00\nshop:a\x00b,2027-01-02,rest,,\n"
+    source.write_text(CSV.splitlines()[0] + "\n" + rows, encoding="utf-8")
+    result = CliRunner().invoke(app_cli, ["calendar", "import", str(source)])
+    assert result.exit_code == 1, result.output
+    assert "已导入 imported 0, 出错 failed 2" in result.output
+    assert f"row 2: note: {NUL[1]}" in result.output
+    assert f"row 3: calendar: {NUL[1]}" in result.output

@@ -289,15 +289,6 @@ def test_only_errors_beside_the_mapping_count_as_the_readers() -> None:
     assert bad == [order_svc.ImportItemResult("line 2", "error", (fault,))]
 
 
-@pytest.fixture
-def cli_app(app: App, monkeypatch: pytest.MonkeyPatch) -> App:
-    """The CLI pointed at the test app's database, SQLite or PostgreSQL."""
-    monkeypatch.setenv("KEFU_DATABASE_URL", app.settings.database_url)
-    monkeypatch.setenv("KEFU_VAR_DIR", str(app.settings.var_dir))
-    monkeypatch.setenv("KEFU_LOG_FORMAT", "console")
-    return app
-
-
 @pytest.mark.parametrize(
     ("suffix", "data", "place", "fault"),
     [

@@ -19,6 +19,7 @@ from kefu.domain.errors import FieldError, InvalidInput, NotFound
 from kefu.domain.rbac import Permission
 from kefu.domain.seller_agreement import SellerAgreement
 from kefu.domain.sla_clock import Party
+from kefu.domain.text_faults import text_error
 from kefu.domain.types import Actor
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -181,7 +182,9 @@ class OverrideIn:
 
 
 def _check(item: OverrideIn, prefix: str = "") -> list[FieldError]:
-    errors = []
+    # The calendar code is looked up and the note stored: a NUL reaches PostgreSQL in both.
+    texts = {"calendar": item.calendar, "note": item.note}
+    errors = [e for k, v in texts.items() if (e := text_error(f"{prefix}{k}", v)) is not None]
     if item.hours:
         try:
             parse_hours(item.hours)
