@@ -13,10 +13,10 @@ from kefu.domain.types import Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import calls as call_svc
 from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor
-from kefu.web.routing import CheckedRoute
+from kefu.web.errors import DocumentedRoute
 from kefu.web.schemas import Instant, idempotency_hash
 
-router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=CheckedRoute)
+router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 

@@ -21,8 +21,8 @@ from kefu.services import messages as message_svc
 from kefu.services import views
 from kefu.web import offload
 from kefu.web.auth import current_actor
+from kefu.web.errors import DocumentedRoute, conflict, problem_response
 from kefu.web.responses import FastJSONResponse
-from kefu.web.routing import CheckedRoute
 from kefu.web.schemas import (
     ActionIn,
     AssignIn,
@@ -33,7 +33,7 @@ from kefu.web.schemas import (
     idempotency_hash,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=CheckedRoute)
+router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
@@ -285,7 +285,17 @@ def post_message(number: str, body: MessageIn, request: Request, actor: ActorDep
     return {"number": case.number, "status": case.status.value, "version": case.version}
 
 
-@router.post("/cases/{number}/evidence", status_code=201)
+@router.post(
+    "/cases/{number}/evidence",
+    status_code=201,
+    responses={
+        422: problem_response(
+            "`invalid_input` naming `file`: code `too_large` (over the limit for its type), "
+            "`unsupported_type` (the bytes are no accepted image, PDF or video) or `empty`; "
+            "kefu answers these with 422, never 413 or 415."
+        )
+    },
+)
 async def upload_evidence(
     number: str, request: Request, actor: ActorDep, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
@@ -337,7 +347,11 @@ def download_evidence(
     )
 
 
-@router.post("/cases/{number}/actions/{action}", response_model=CaseOut)
+@router.post(
+    "/cases/{number}/actions/{action}",
+    response_model=CaseOut,
+    responses=conflict("version_conflict", "invalid_transition"),
+)
 def fire_action(
     number: str, action: str, body: ActionIn, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
@@ -368,7 +382,9 @@ def fire_action(
     return case_reply(app, actor, case)
 
 
-@router.post("/cases/{number}/assign", response_model=CaseOut)
+@router.post(
+    "/cases/{number}/assign", response_model=CaseOut, responses=conflict("version_conflict")
+)
 def assign(number: str, body: AssignIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     case = case_svc.assign_case(

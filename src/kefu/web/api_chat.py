@@ -31,10 +31,10 @@ from kefu.services import chat as chat_svc
 from kefu.services.users import actor_for_token, actor_for_user_id
 from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor, session_user_id
-from kefu.web.routing import CheckedRoute
+from kefu.web.errors import DocumentedRoute
 from kefu.web.schemas import RowId
 
-router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=CheckedRoute)
+router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 POLL_S = 0.05  # how often a connection looks at the in-process wake-up counter
 DB_POLL_S = 1.0  # how often it reads the database anyway (lines written by other processes)

@@ -11,10 +11,10 @@ from kefu.domain.screening import FlagStatus
 from kefu.domain.types import Actor
 from kefu.services import screening_admin as svc
 from kefu.web.auth import current_actor
-from kefu.web.routing import CheckedRoute
+from kefu.web.errors import DocumentedRoute, conflict
 from kefu.web.schemas import AvailabilityIn, CategoryIn, FlagReviewIn, RowId
 
-router = APIRouter(prefix="/api/v1", tags=["screening"], route_class=CheckedRoute)
+router = APIRouter(prefix="/api/v1", tags=["screening"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
@@ -29,7 +29,7 @@ def get_screening(number: str, request: Request, actor: ActorDep) -> dict[str, A
     return svc.screening_of(_app(request).reader(), actor=actor, number=number)
 
 
-@router.post("/cases/{number}/category")
+@router.post("/cases/{number}/category", responses=conflict("version_conflict"))
 def correct_category(
     number: str, body: CategoryIn, request: Request, actor: ActorDep
 ) -> dict[str, Any]:

@@ -14,11 +14,10 @@ from kefu.domain.types import Actor
 from kefu.services import orders as order_svc
 from kefu.services import users as user_svc
 from kefu.web.auth import current_actor
-from kefu.web.errors import problem
-from kefu.web.routing import CheckedRoute
+from kefu.web.errors import DocumentedRoute, problem, problem_response
 from kefu.web.schemas import OrdersIn, TokenIn, UserIn
 
-router = APIRouter(prefix="/api/v1", route_class=CheckedRoute)
+router = APIRouter(prefix="/api/v1", route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
@@ -31,7 +30,17 @@ def order_out(stored: StoredOrder) -> dict[str, Any]:
     return stored.order.as_dict()
 
 
-@router.post("/orders", tags=["orders"])
+@router.post(
+    "/orders",
+    tags=["orders"],
+    responses={
+        422: problem_response(
+            "`orders_rejected`: no order was written; `fields` are `orders[i].<field>` and "
+            "`created`, `updated`, `failed` and `items` the per-order report. Other codes as "
+            "on every operation (`invalid_input` for a body of the wrong shape)."
+        )
+    },
+)
 def import_orders(body: OrdersIn, request: Request, actor: ActorDep) -> JSONResponse:
     """Batch upsert by order number; each invalid order is reported and nothing of it written.
 
@@ -84,7 +93,12 @@ def get_order(order_no: str, request: Request, actor: ActorDep) -> dict[str, Any
     )
 
 
-@router.post("/auth/token", tags=["auth"], status_code=201)
+@router.post(
+    "/auth/token",
+    tags=["auth"],
+    status_code=201,
+    responses={401: problem_response("`not_authenticated`: wrong username or password.")},
+)
 def create_token(body: TokenIn, request: Request) -> dict[str, str]:
     """Exchange a username and password for a bearer token (shown once)."""
     app = _app(request)

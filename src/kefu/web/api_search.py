@@ -12,10 +12,10 @@ from kefu.services import search as search_svc
 from kefu.web import offload
 from kefu.web.api_cases import queue_item_out
 from kefu.web.auth import current_actor
+from kefu.web.errors import DocumentedRoute
 from kefu.web.responses import FastJSONResponse
-from kefu.web.routing import CheckedRoute
 
-router = APIRouter(prefix="/api/v1", tags=["search"], route_class=CheckedRoute)
+router = APIRouter(prefix="/api/v1", tags=["search"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 

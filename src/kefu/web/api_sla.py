@@ -16,10 +16,10 @@ from kefu.services import calendars as calendar_svc
 from kefu.services import deadlines as deadline_svc
 from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
-from kefu.web.routing import CheckedRoute
+from kefu.web.errors import DocumentedRoute, conflict
 from kefu.web.schemas import Instant, RowId, Version
 
-router = APIRouter(prefix="/api/v1/sla", tags=["sla"], route_class=CheckedRoute)
+router = APIRouter(prefix="/api/v1/sla", tags=["sla"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
@@ -160,7 +160,9 @@ def create_policy_draft(body: PolicyDraftIn, request: Request, actor: ActorDep) 
     return sla_policies.create_draft(app.uow(), actor=actor, data=data, now=app.clock.now())
 
 
-@router.post("/policies/{policy_id}/versions/{version}/publish")
+@router.post(
+    "/policies/{policy_id}/versions/{version}/publish", responses=conflict("policy_not_draft")
+)
 def publish_policy(
     policy_id: str, version: Version, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
@@ -247,7 +249,7 @@ def case_clocks(number: str, request: Request, actor: ActorDep) -> dict[str, Any
     }
 
 
-@router.post("/cases/{number}/clocks/pause")
+@router.post("/cases/{number}/clocks/pause", responses=conflict("no_matching_clock"))
 def pause(number: str, body: PauseIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     clocks = deadline_svc.pause_case_clocks(
@@ -261,7 +263,7 @@ def pause(number: str, body: PauseIn, request: Request, actor: ActorDep) -> dict
     return {"items": [clock_out(c) for c in clocks]}
 
 
-@router.post("/cases/{number}/clocks/resume")
+@router.post("/cases/{number}/clocks/resume", responses=conflict("no_matching_clock"))
 def resume(number: str, body: ResumeIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     clocks = deadline_svc.resume_case_clocks(
@@ -270,7 +272,7 @@ def resume(number: str, body: ResumeIn, request: Request, actor: ActorDep) -> di
     return {"items": [clock_out(c) for c in clocks]}
 
 
-@router.post("/cases/{number}/suspension/acceptance-proof")
+@router.post("/cases/{number}/suspension/acceptance-proof", responses=conflict("no_matching_clock"))
 def acceptance_proof(number: str, request: Request, actor: ActorDep) -> dict[str, str]:
     """Court/police acceptance proven: the suspension may last until the 6-month limit."""
     app = _app(request)

@@ -36,8 +36,23 @@ from kefu.web import (
     pages_console,
 )
 from kefu.web.auth import TokenCache
-from kefu.web.errors import domain_error_handler, http_error_handler, validation_error_handler
+from kefu.web.errors import (
+    domain_error_handler,
+    http_error_handler,
+    publish_problem_schema,
+    validation_error_handler,
+)
 from kefu.web.responses import FastJSONResponse
+
+API_DESCRIPTION = """售后与投诉处理 · after-sales and complaint handling
+
+Every error is `application/problem+json` (schema `Problem`): a stable `code`, the `fields` at
+fault (`field`, `code`, `message_zh`, `message_en`) and `message_zh` / `message_en`. Every API
+operation declares 401 and 422, every POST and PUT 400 (a body that cannot be parsed), every one
+that needs a login 403 and 404 (a superset: some never answer them), and the few that can
+conflict 409. An upload too large or of a type not accepted is a 422 naming `file` (codes
+`too_large`, `unsupported_type`), never a 413 or 415.
+"""
 
 log = structlog.get_logger("kefu.http")
 REQUESTS = Counter("kefu_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -124,7 +139,7 @@ def create_app(app: App) -> FastAPI:
     api = FastAPI(
         title="kefu 客服 API",
         version=__version__,
-        description="售后与投诉处理 · after-sales and complaint handling",
+        description=API_DESCRIPTION,
         default_response_class=FastJSONResponse,
         # kefu observes itself through structlog and Prometheus (/metrics); FastAPI's native
         # OpenTelemetry hooks would only ask, on every request, whether a provider is set.
@@ -135,6 +150,7 @@ def create_app(app: App) -> FastAPI:
     api.add_exception_handler(DomainError, domain_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
     api.add_exception_handler(StarletteHTTPException, http_error_handler)
+    publish_problem_schema(api)
     api.include_router(api_orders.router)
     api.include_router(api_cases.router)
     api.include_router(api_intake.router)  # screening verdicts, overrides, flags, on duty

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.domain.errors import DomainError, FieldError
 from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH
+from kefu.web.auth import current_actor
+from kefu.web.routing import CheckedRoute
+from kefu.web.schemas import Problem
 
 PROBLEM = "application/problem+json"
 
@@ -73,6 +78,8 @@ def problem(
     fields: list[dict[str, str]] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    # schemas.Problem documents this shape (and each `extra`) in /openapi.json; a new key here
+    # belongs there too, tests/web/test_api_openapi.py fails until it is.
     body = {
         "type": f"/problems/{code}",
         "title": en,
@@ -143,3 +150,105 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     }
     zh, en = texts.get(exc.status_code, ("请求失败", str(exc.detail)))
     return problem(exc.status_code, f"http_{exc.status_code}", zh, en)
+
+
+# --- The same errors, declared in the OpenAPI document -------------------------------------
+
+PROBLEM_REF = "#/components/schemas/Problem"
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response: `description`, with a Problem body as application/problem+json."""
+    return {"description": description, "content": {PROBLEM: {"schema": {"$ref": PROBLEM_REF}}}}
+
+
+_BAD_BODY = (
+    "`unparsable_body`: the body cannot be parsed at all (JSON that is not UTF-8 or is nested "
+    "too deep, a multipart form cut short or without its boundary)."
+)
+_NO_LOGIN = "`not_authenticated`: no bearer token or session, or one that is not valid (any more)."
+_DENIED = "`permission_denied`: your role may not do this here."
+_NOT_FOUND = (
+    "`not_found`: the case, order, chat or other record named in the path or body does not "
+    "exist, or is not yours to see (both answer alike, so numbers cannot be probed); `what` "
+    "and `key` name it."
+)
+_INVALID = (
+    "Refused input, every field at fault in `fields` with a stable code: `invalid_input` for "
+    "shape and value errors (a missing or unknown field, text too long, a number past its "
+    "range, a bad cursor, NUL in any text, even a query parameter the operation does not "
+    "take …); other codes name a rule, e.g. `guard_failed` (an action's reason missing, its "
+    "window passed) or `idempotency_key_reused`."
+)
+_SUPERSET = " (Declared on every operation that needs a login: a superset, some never answer it.)"
+_CONFLICTS = {
+    "version_conflict": (
+        "`version_conflict`: the `version` you sent is stale; `expected_version` and "
+        "`current_version` give both: reload and retry."
+    ),
+    "invalid_transition": (
+        "`invalid_transition`: the action cannot be taken in the case's status; "
+        "`current_status`, `action` and `allowed_actions` say what can."
+    ),
+    "policy_not_draft": (
+        "`policy_not_draft`: that policy version is already published; `policy_id`, `version` "
+        "and `current_status` name it."
+    ),
+    "no_matching_clock": (
+        "`no_matching_clock`: no clock in the state this needs (none running, none paused, "
+        "not suspended awaiting proof); `clock_*` codes: the clock's own state refuses it."
+    ),
+}
+
+
+def conflict(*codes: str) -> Responses:
+    """`responses=` for an operation that can answer 409, with the codes it can answer."""
+    return {409: problem_response(" ".join(_CONFLICTS[c] for c in codes))}
+
+
+def _needs_login(dependant: Dependant) -> bool:
+    return any(d.call is current_actor or _needs_login(d) for d in dependant.dependencies)
+
+
+def declared_errors(route: APIRoute) -> Iterator[tuple[int, str]]:
+    """The errors an API operation of this kind can answer (409 is the route's to declare:
+    only a few can conflict)."""
+    if (route.methods or set()) & {"POST", "PUT", "PATCH"}:
+        yield 400, _BAD_BODY
+    yield 401, _NO_LOGIN
+    if _needs_login(route.dependant):
+        yield 403, _DENIED + _SUPERSET
+        yield 404, _NOT_FOUND + _SUPERSET
+    # A CheckedRoute refuses NUL in any query parameter, even one it does not take: any can 422.
+    yield 422, _INVALID
+
+
+class DocumentedRoute(CheckedRoute):
+    """An API route that declares in the OpenAPI document the problem+json errors it can
+    answer. An entry the route gives itself (`responses=`) keeps its description; declaring
+    422 keeps FastAPI from documenting its HTTPValidationError, a shape kefu never sends."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        responses: Responses = dict(self.responses)
+        for status, description in declared_errors(self):
+            responses[status] = {**problem_response(description), **responses.get(status, {})}
+        self.responses = dict(sorted(responses.items(), key=lambda item: str(item[0])))
+
+
+def publish_problem_schema(api: FastAPI) -> None:
+    """Add Problem (and the models it names) to the OpenAPI components the error responses
+    point at: they name it by reference, so FastAPI does not collect it by itself."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            document = generate()
+            problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(problem_schema.pop("$defs", {}))
+            schemas["Problem"] = problem_schema
+        return api.openapi_schema or {}
+
+    api.openapi = openapi  # type: ignore[method-assign]

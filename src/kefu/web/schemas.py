@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from kefu.domain.screening import FlagStatus, PriorResolution
@@ -161,3 +163,79 @@ class AvailabilityIn(BaseModel):
     shift_start: str = Field(default="09:00", max_length=5)
     shift_end: str = Field(default="21:00", max_length=5)
     working_days_only: bool = True
+
+
+class ProblemField(BaseModel):
+    """One field at fault: an item of a problem document's `fields`."""
+
+    field: str = Field(
+        description="the field at fault: a body key, dotted for nested ones "
+        "(`line_nos.0`, `orders[1].lines[0].paid_fen`), a query, path or header parameter, "
+        "`file` for an upload, or `body` for the body as a whole"
+    )
+    code: str = Field(description="stable machine code of the fault (`missing`, `too_long` …)")
+    message_zh: str = Field(description="why, in Chinese")
+    message_en: str = Field(description="why, in English")
+
+
+def _absent_not_null(schema: JsonDict) -> None:
+    # These keys are left out of a problem that has nothing to say in them, never sent as null.
+    schema.pop("default", None)
+
+
+def _optional(description: str) -> Any:
+    return Field(None, description=description, json_schema_extra=_absent_not_null)
+
+
+class OrderImportItem(BaseModel):
+    """One order's result in an order import (`POST /api/v1/orders`)."""
+
+    order_no: str = Field(description="the order number sent, or `#<index>` when none was")
+    status: str = Field(description="`created`, `updated` or `error` (every one, in a 422)")
+    errors: list[ProblemField]
+
+
+class Problem(BaseModel):
+    """Every API error (RFC 9457 problem details, `application/problem+json`): a stable `code`,
+    the `fields` at fault and the message in Chinese and English. Some codes add keys of their
+    own (below, each marked with the codes that send it); clients should ignore keys they do
+    not know."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="`/problems/<code>`")
+    title: str = Field(description="the English message")
+    status: int = Field(description="the HTTP status, repeated")
+    code: str = Field(
+        description="stable machine code: `invalid_input`, `not_found`, `not_authenticated`, "
+        "`permission_denied`, `version_conflict`, `invalid_transition`, `guard_failed` …"
+    )
+    detail: str = Field(description="the English message")
+    message_zh: str = Field(description="what went wrong, in Chinese, naming the fields")
+    message_en: str = Field(description="what went wrong, in English, naming the fields")
+    fields: list[ProblemField] = Field(description="each field at fault; empty when none is")
+    what: str | SkipJsonSchema[None] = _optional(
+        "`not_found`: the kind of record, in Chinese and English (`案件 case`)"
+    )
+    key: str | SkipJsonSchema[None] = _optional("`not_found`: the number or id looked for")
+    current_status: str | SkipJsonSchema[None] = _optional(
+        "`invalid_transition`: the case's status; `policy_not_draft`: the policy version's"
+    )
+    action: str | SkipJsonSchema[None] = _optional("`invalid_transition`: the action refused")
+    allowed_actions: list[str] | SkipJsonSchema[None] = _optional(
+        "`invalid_transition`: the actions you may take in the current status"
+    )
+    expected_version: int | SkipJsonSchema[None] = _optional(
+        "`version_conflict`: the version you sent"
+    )
+    current_version: int | SkipJsonSchema[None] = _optional(
+        "`version_conflict`: the version stored now; reload and retry with it"
+    )
+    policy_id: str | SkipJsonSchema[None] = _optional("`policy_not_draft`: the policy")
+    version: int | SkipJsonSchema[None] = _optional("`policy_not_draft`: the policy version")
+    created: int | SkipJsonSchema[None] = _optional("`orders_rejected`: orders created (0)")
+    updated: int | SkipJsonSchema[None] = _optional("`orders_rejected`: orders updated (0)")
+    failed: int | SkipJsonSchema[None] = _optional("`orders_rejected`: orders refused")
+    items: list[OrderImportItem] | SkipJsonSchema[None] = _optional(
+        "`orders_rejected`: each order's result and errors"
+    )
