@@ -15,6 +15,7 @@ __all__ = [
     "decode_8bit_header",
     "decode_bytes",
     "decode_header_value",
+    "storable",
 ]
 
 FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5hkscs")
@@ -29,6 +30,8 @@ _CHARSET_ALIASES = {
     **dict.fromkeys(_BIG5_LABELS, "big5hkscs"),
     **dict.fromkeys(("utf8", "unicode-1-1-utf-8", "x-unicode20utf8"), "utf-8"),
 }
+# PostgreSQL text cannot hold U+0000, and no UTF-8 column (nor a log line) a lone surrogate.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _LATIN_LABELS = {"us-ascii", "ascii", "iso-8859-1", "latin1", "latin-1", "windows-1252", "cp1252"}
 
 
@@ -41,6 +44,15 @@ def _norm_charset(label: str | None) -> str | None:
         return codecs.lookup(label).name
     except (LookupError, ValueError):
         return None
+
+
+def storable(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced by U+FFFD, so any database column holds it."""
+    if not _UNSTORABLE.search(text):
+        return text
+    # A declared escape codec (unicode_escape) yields a pair as two surrogates: one character.
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", "\ufffd")
 
 
 def decode_bytes(data: bytes, declared: str | None = None, errors: list[str] | None = None) -> str:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from typing import Any
 
-from kefu.adapters.email_charsets import charset_hint, decode_8bit_header, decode_header_value
+from kefu.adapters.email_charsets import (
+    charset_hint,
+    decode_8bit_header,
+    decode_header_value,
+    storable,
+)
 from kefu.adapters.email_html import html_to_text
 from kefu.adapters.email_parts import (
     Attachment,
@@ -48,6 +55,8 @@ class ParsedEmail:
     loop_suspect: bool = False
     case_number: str | None = None
     parse_errors: list[str] = field(default_factory=list)
+    # Fields in which NUL or lone surrogates (which no column can hold) were replaced by U+FFFD.
+    cleaned: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- headers
@@ -59,6 +68,10 @@ _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 def _msg_ids(value: str | None) -> list[str]:
     if not value:
         return []
+    # Raw 8-bit bytes are UTF-8 (RFC 6532), whatever charset the body declares; bytes that
+    # are not stay escaped and _storable replaces them, so a reply's ids match the same way.
+    with suppress(UnicodeError):
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8")
     found = _MSGID_RE.findall(value)
     if not found:  # brackets missing: take tokens that look like ids
         found = [t for t in re.split(r"[\s,]+", value) if "@" in t]
@@ -174,7 +187,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     references = [r for v in raw_headers(msg, "references") for r in _msg_ids(v)]
     local = sender.split("@")[0].lower()
     found_case = CASE_NUMBER_RE.search(subject)
-    return ParsedEmail(
+    parsed = ParsedEmail(
         message_id=message_ids[0] if message_ids else None,
         in_reply_to=in_reply_to[-1] if in_reply_to else None,
         references=references,
@@ -195,6 +208,55 @@ def parse_email(raw: bytes) -> ParsedEmail:
         case_number=found_case.group(0) if found_case else None,
         parse_errors=errors,
     )
+    return _storable(parsed)
+
+
+_FFFD = "\ufffd"
+
+
+def _replacements(value: object) -> int:
+    if isinstance(value, str):
+        return value.count(_FFFD)
+    if isinstance(value, Attachment):
+        return value.filename.count(_FFFD) + value.content_type.count(_FFFD)
+    return sum(map(_replacements, value)) if isinstance(value, list) else 0
+
+
+_TEXT_FIELDS = ("message_id", "in_reply_to", "subject", "sender", "sender_name", "text")
+
+
+def _storable(parsed: ParsedEmail) -> ParsedEmail:
+    """Every text field without NUL or lone surrogates (U+FFFD instead), and which ones had any.
+
+    A stray NUL (8-bit, =00, base64, an encoded word) or bytes a declared codec turns into a
+    lone surrogate would make the database refuse the whole mail, and the mail would be retried
+    for ever; the buyer's complaint is still a complaint. The raw mail is stored unchanged.
+    """
+    changes: dict[str, Any] = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(parsed, name)
+        if value and storable(value) != value:
+            changes[name] = storable(value)
+    for name in ("references", "to"):
+        values = getattr(parsed, name)
+        if any(storable(v) != v for v in values):
+            changes[name] = [storable(v) for v in values]
+    files = [
+        Attachment(storable(a.filename), storable(a.content_type), a.payload)
+        for a in parsed.attachments
+    ]
+    if files != parsed.attachments:
+        changes["attachments"] = files
+    if not changes:
+        return parsed
+    # A surrogate pair joined into its character changed the text but lost nothing.
+    cleaned = [
+        n for n, v in changes.items() if _replacements(v) > _replacements(getattr(parsed, n))
+    ]
+    errors = parsed.parse_errors
+    if cleaned:
+        errors = [*errors, f"NUL or lone surrogates replaced by U+FFFD in {', '.join(cleaned)}"]
+    return replace(parsed, **changes, cleaned=cleaned, parse_errors=errors)
 
 
 _ATTRIBUTION = re.compile(

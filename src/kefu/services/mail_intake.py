@@ -42,6 +42,18 @@ MAX_AUTO_ANSWERS_PER_DAY = 3  # per sender: a broken client re-sending empty mai
 _ORDER_TOKEN = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z]{0,6}\d[A-Za-z0-9-]{4,38})(?![A-Za-z0-9-])")
 _TRUNCATED = "\n……（内容过长，全文见原始邮件 / truncated, see the original mail）"
 _NON_CASE_ZH = {"loop": "疑似邮件循环", "bounce": "退信", "auto_reply": "自动回复"}
+# ParsedEmail.cleaned field -> how the staff note names it, in the order the note lists them.
+_CLEANED_NAMES = {
+    "subject": "主题 / subject",
+    "text": "正文 / text",
+    "sender_name": "发件人姓名 / sender name",
+    "sender": "发件人地址 / sender address",
+    "attachments": "附件名 / attachment names",
+    "to": "收件人 / recipients",
+    "message_id": "Message-ID",
+    "in_reply_to": "In-Reply-To",
+    "references": "References",
+}
 
 
 @dataclass(frozen=True)
@@ -174,6 +186,26 @@ def _skipped_note(skipped: list[SkippedFile]) -> str:
     )
 
 
+def _cleaned_note(parsed: ParsedEmail) -> str | None:
+    """Staff are told where the parser replaced characters no column can hold (NUL, surrogates)."""
+    if not parsed.cleaned:
+        return None
+    names = [label for name, label in _CLEANED_NAMES.items() if name in parsed.cleaned]
+    return (
+        "邮件中无法保存的字符（空字符或不成对的代理项）已替换为 U+FFFD（�），原始邮件原样保存 / "
+        "characters no column can hold (NUL, lone surrogates) were replaced by U+FFFD; "
+        "the original mail is stored unchanged: " + ", ".join(names)
+    )
+
+
+def _post_staff_notes(
+    case: Case, parsed: ParsedEmail, skipped: list[SkippedFile], now: datetime
+) -> None:
+    for note in (_skipped_note(skipped) if skipped else None, _cleaned_note(parsed)):
+        if note:
+            case.post(SYSTEM_ACTOR, note, Visibility.INTERNAL, now)
+
+
 def _speaker(uow: UnitOfWork, case: Case, sender: str) -> Actor | None:
     """The case party who wrote this mail (buyer by address, or the shop's seller), else None."""
     for user_id in uow.channels.contacts.user_ids_with_email(sender) if sender else []:
@@ -207,8 +239,7 @@ def _thread_reply(
             if text:
                 case.post(speaker, text, Visibility.PUBLIC, stamp.now)
             attach_stored(uow, case, speaker, stored, stamp.now)
-        if skipped:
-            case.post(SYSTEM_ACTOR, _skipped_note(skipped), Visibility.INTERNAL, stamp.now)
+        _post_staff_notes(case, stamp.parsed, skipped, stamp.now)
         uow.touch_case(case)
         uow.commit()
     return IntakeResult(stamp.key, THREADED, "party" if speaker else "non_party", case.number)
@@ -295,8 +326,7 @@ def _open_case(
         if not uow.channels.mail.add(**stamp.row(verdict, case.id, reason, detail)):
             return IntakeResult(stamp.key, DUPLICATE, verdict, case.number)
         attach_stored(uow, case, buyer.actor(), stored, stamp.now)
-        if skipped:
-            case.post(SYSTEM_ACTOR, _skipped_note(skipped), Visibility.INTERNAL, stamp.now)
+        _post_staff_notes(case, parsed, skipped, stamp.now)
         uow.touch_case(case)
         uow.commit()
     return IntakeResult(stamp.key, verdict, reason or data.kind.value, case.number)
