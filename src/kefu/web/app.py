@@ -40,6 +40,7 @@ from kefu.web.errors import (
     domain_error_handler,
     http_error_handler,
     publish_problem_schema,
+    unexpected_error_handler,
     validation_error_handler,
 )
 from kefu.web.responses import FastJSONResponse
@@ -72,6 +73,7 @@ class ObserveMiddleware:
         started = time.perf_counter()
         headers = dict(scope.get("headers") or [])
         request_id = headers.get(b"x-request-id", b"").decode() or uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id  # for the 500 handler
         status = 500
 
         async def send_wrapper(message: Message) -> None:
@@ -150,6 +152,7 @@ def create_app(app: App) -> FastAPI:
     api.add_exception_handler(DomainError, domain_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
     api.add_exception_handler(StarletteHTTPException, http_error_handler)
+    api.add_exception_handler(Exception, unexpected_error_handler)
     publish_problem_schema(api)
     api.include_router(api_orders.router)
     api.include_router(api_cases.router)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
+from kefu.db.write_gate import GroupCommitFailed
 from kefu.domain.errors import DomainError, FieldError
 from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH
 from kefu.web.auth import current_actor
@@ -150,6 +154,36 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     }
     zh, en = texts.get(exc.status_code, ("请求失败", str(exc.detail)))
     return problem(exc.status_code, f"http_{exc.status_code}", zh, en)
+
+
+log = structlog.get_logger("kefu.http")
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """What nobody handled: still a problem document (an HTML page for the pages), with the
+    request id to quote. A group COMMIT that failed saved nothing, so it is a 503 to retry."""
+    request_id = str(getattr(request.state, "request_id", ""))
+    if isinstance(exc, GroupCommitFailed):
+        status, code = 503, "not_saved"
+        zh, en = "保存失败，本次请求的内容均未保存，请重试", "nothing was saved; please retry"
+    else:
+        status, code = 500, "internal_error"
+        zh, en = "服务器内部错误，请稍后重试", "internal server error; please retry later"
+        log.error("unhandled_error", request_id=request_id, error=repr(exc))
+    zh_id = f"（请求编号 {request_id}）" if request_id else ""
+    en_id = f" (request id {request_id})" if request_id else ""
+    headers = {"Retry-After": "1"} if status == 503 else None
+    if not request.url.path.startswith("/api/"):
+        # The request id may come from the client's X-Request-ID header: escaped.
+        page = (
+            f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{status}</title>'
+            f"<h1>{html.escape(zh + zh_id)}</h1><p>{html.escape(en + en_id)}</p></html>"
+        )
+        return HTMLResponse(page, status_code=status, headers=headers)
+    response = problem(status, code, zh + zh_id, en + en_id)
+    if headers:
+        response.headers.update(headers)
+    return response
 
 
 # --- The same errors, declared in the OpenAPI document -------------------------------------
