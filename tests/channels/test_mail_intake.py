@@ -161,3 +161,21 @@ def test_our_own_message_coming_back_is_a_loop(app: App) -> None:
         uow.commit()
     result = take_in(app, a_mail(message_id="<kefu.1.x@shop.example>"))
     assert (result.verdict, result.reason) == ("ignored", "own_message")
+
+
+def test_sender_address_longer_than_its_column_is_refused_and_told(app: App) -> None:
+    sender = "a" * 190 + "@example.com"  # PostgreSQL refused the case row: 451 / unseen for ever
+    result = take_in(app, a_mail(sender=sender, message_id="<long-from@example.com>"))
+    assert (result.verdict, [(f.field, f.code) for f in result.fields]) == (
+        "rejected",
+        [("from", "too_long")],
+    )
+    with app.uow() as uow:
+        (record,) = uow.channels.mail.recent()
+        payloads = [
+            json.loads(r) if isinstance(r, str) else r
+            for r in uow.conn.exec_driver_sql("SELECT payload FROM outbox").scalars()
+        ]
+    assert (record.message_id, record.reason) == ("<long-from@example.com>", "invalid")
+    assert [(p["kind"], p["to"]) for p in payloads] == [("auto_answer", sender)]
+    assert "200" in payloads[0]["body"]

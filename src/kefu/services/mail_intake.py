@@ -38,6 +38,9 @@ CASE_OPENED, CASE_REJECTED, THREADED, IGNORED, REJECTED, DUPLICATE = (
     "duplicate",
 )
 MAX_AUTO_ANSWERS_PER_DAY = 3  # per sender: a broken client re-sending empty mail gets 3, not 300
+# cases.contact_email and users.email hold this many characters, like the API's contact_email;
+# PostgreSQL refuses a longer value, which would fail the mail on every delivery.
+MAX_SENDER = 200
 # Order numbers as shops write them: letters and digits, at least one digit, 6-40 long.
 _ORDER_TOKEN = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z]{0,6}\d[A-Za-z0-9-]{4,38})(?![A-Za-z0-9-])")
 _TRUNCATED = "\n……（内容过长，全文见原始邮件 / truncated, see the original mail）"
@@ -281,6 +284,15 @@ def _open_case(
     if not parsed.sender:
         fault = FieldError("from", "missing", "无法识别发件人地址", "no sender address found")
         return _record_rejected(uow, stamp, [fault], mail, answer=False)
+    if len(parsed.sender) > MAX_SENDER:
+        fault = FieldError(
+            "from",
+            "too_long",
+            f"发件地址超过 {MAX_SENDER} 个字符，无法受理，请换一个邮箱发送",
+            f"the sender address is longer than {MAX_SENDER} characters; "
+            "please write from another address",
+        )
+        return _record_rejected(uow, stamp, [fault], mail, answer=True)
     with uow:
         buyer = buyer_for_contact(
             uow, email=parsed.sender, display_name=parsed.sender_name, now=stamp.now
