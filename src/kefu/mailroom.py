@@ -14,6 +14,7 @@ from kefu.adapters.smtp_receiver import start_smtp_receiver
 from kefu.bootstrap import App
 from kefu.services.mail_intake import IntakeResult, intake_mail
 from kefu.services.mail_outbound import MailConfig, MailTransport, mail_handler
+from kefu.services.mail_retry import INTAKE_FAILED
 from kefu.services.notifications import MAIL_TOPIC
 from kefu.services.relay import OutboxHandler
 
@@ -54,6 +55,8 @@ def take_in(app: App, raw: bytes) -> IntakeResult:
         policy=app.policy,
         mail=mail_config(app),
     )
+    if result.reason == INTAKE_FAILED:  # kept failing over the retry window: someone must look
+        log.error("mail_intake_gave_up", message_id=result.message_id)
     log.info(
         "mail_intake",
         message_id=result.message_id,

@@ -23,6 +23,7 @@ from kefu.services.channel_filing import (
     store_evidence_files,
 )
 from kefu.services.mail_outbound import MailConfig, queue_auto_answer, screening_refusal
+from kefu.services.mail_retry import INTAKE_FAILED, record_failure
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -90,12 +91,35 @@ def intake_mail(
     """Handle one inbound mail exactly once per Message-ID; never raises for bad mail.
 
     The raw bytes are stored (content-addressed) before anything else, so a mail that reached
-    this point is never lost; database errors propagate, so the receiver answers 451 / leaves
-    the IMAP message unseen and the same mail comes again.
+    this point is never lost. Errors propagate, so the receiver answers 451 / leaves the IMAP
+    message unseen and the same mail comes again; each failure is recorded, and a mail that
+    keeps failing is given up in the end (`mail_retry`): recorded as rejected, not raised.
     """
     blob = storage.put(raw)
     parsed = parse_email(raw)
-    key = message_key(parsed, blob.sha256)
+    stamp = _Stamp(message_key(parsed, blob.sha256), parsed, blob.sha256, len(raw), now)
+    try:
+        return _take_in(uow, storage, stamp, policy, mail)
+    except Exception as exc:
+        given_up = record_failure(
+            uow,
+            message_key=stamp.key,
+            peer=parsed.sender,
+            subject=parsed.subject,
+            raw_sha256=blob.sha256,
+            raw_size=len(raw),
+            error=exc,
+            now=now,
+        )
+        if not given_up:
+            raise
+        return IntakeResult(stamp.key, REJECTED, INTAKE_FAILED)
+
+
+def _take_in(
+    uow: UnitOfWork, storage: BlobStorage, stamp: _Stamp, policy: CasePolicy, mail: MailConfig
+) -> IntakeResult:
+    key, parsed = stamp.key, stamp.parsed
     with uow:
         known = uow.channels.mail.by_message_id(key)
         if known is not None:
@@ -104,7 +128,6 @@ def intake_mail(
                 return IntakeResult(key, IGNORED, "own_message", number)
             return IntakeResult(key, DUPLICATE, known.verdict, number)
         case = _thread_case(uow, parsed)
-    stamp = _Stamp(key, parsed, blob.sha256, len(raw), now)
     non_case = _non_case_reason(parsed, mail)
     if non_case:
         return _record_ignored(uow, stamp, case, non_case)
