@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kefu.db.chat import ChatRepo
 from kefu.db.schema import users
-from kefu.db.schema_channels import calls, mail_messages
+from kefu.db.schema_channels import calls, mail_intake_failures, mail_messages
 
 INBOUND, OUTBOUND = "inbound", "outbound"
 
@@ -31,6 +31,16 @@ class MailRecord:
     reason: str
     detail: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class MailFailure:
+    """Failed intakes of one inbound mail (services/mail_retry)."""
+
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    last_error: str
 
 
 def _mail(r: RowMapping) -> MailRecord:
@@ -114,6 +124,43 @@ class MailRepo:
             return False
         savepoint.commit()
         return True
+
+    def note_failure(self, message_key: str, error: str, now: datetime) -> MailFailure:
+        """Count one more failed intake of the mail `message_key` (kept across restarts)."""
+        t = mail_intake_failures
+        savepoint = self.conn.begin_nested()  # a racer may insert the first failure too
+        try:
+            self.conn.execute(
+                insert(t).values(
+                    message_key=message_key,
+                    attempts=1,
+                    first_failed_at=now,
+                    last_failed_at=now,
+                    last_error=error,
+                )
+            )
+        except IntegrityError:
+            savepoint.rollback()
+            self.conn.execute(
+                update(t)
+                .where(t.c.message_key == message_key)
+                .values(attempts=t.c.attempts + 1, last_failed_at=now, last_error=error)
+            )
+        else:
+            savepoint.commit()
+        failure = self.failure(message_key)
+        assert failure is not None
+        return failure
+
+    def failure(self, message_key: str) -> MailFailure | None:
+        """How often the mail's intake failed so far, or None if it never did."""
+        t = mail_intake_failures
+        row = self.conn.execute(select(t).where(t.c.message_key == message_key)).mappings().first()
+        if row is None:
+            return None
+        return MailFailure(
+            row["attempts"], row["first_failed_at"], row["last_failed_at"], row["last_error"]
+        )
 
     def set_verdict(self, message_id: str, verdict: str) -> None:
         self.conn.execute(

@@ -7,7 +7,14 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, 
 from kefu.db.schema import Id, metadata
 from kefu.db.types import UTCDateTime
 
-__all__ = ["calls", "chat_messages", "chat_sessions", "mail_messages", "metadata"]
+__all__ = [
+    "calls",
+    "chat_messages",
+    "chat_sessions",
+    "mail_intake_failures",
+    "mail_messages",
+    "metadata",
+]
 
 # One row per mail we received or sent. The unique Message-ID is what makes intake idempotent:
 # a re-delivered mail (IMAP retry, SMTP resend) finds its row and is not processed again.
@@ -22,13 +29,26 @@ mail_messages = Table(
     Column("subject", String(300), nullable=False, server_default=""),
     Column("raw_sha256", String(64), nullable=False),
     Column("raw_size", Integer, nullable=False),
-    # inbound: case_opened | threaded | ignored | rejected; outbound: queued | sent | logged
+    # inbound: case_opened | case_rejected | threaded | ignored | rejected;
+    # outbound: queued | sent | logged
     Column("verdict", String(20), nullable=False),
     Column("reason", String(40), nullable=False, server_default=""),
     Column("detail", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_mail_messages_case", "case_id", "id"),
     Index("ix_mail_messages_peer", "peer", "direction", "created_at"),
+)
+
+# Inbound mail whose intake failed and that will come again (SMTP 451, IMAP left unseen): how
+# often and since when, so a mail that keeps failing is given up in the end (services/mail_retry).
+mail_intake_failures = Table(
+    "mail_intake_failures",
+    metadata,
+    Column("message_key", String(500), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("first_failed_at", UTCDateTime(), nullable=False),
+    Column("last_failed_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text, nullable=False, server_default=""),
 )
 
 calls = Table(
