@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from kefu.bootstrap import App
 from kefu.db.driver import Prepared, RowInsert
@@ -53,3 +55,18 @@ def test_a_row_with_other_columns_takes_the_ordinary_path(app: App) -> None:
         RowInsert(outbox, _COLUMNS)(uow.conn, partial)
         got = Prepared(_BY_TOPIC).mappings(uow.conn, {"b_topic": _ROW["topic"]})
     assert got[0]["attempts"] == 0
+
+
+def test_a_refused_row_on_the_driver_path_raises_sqlalchemys_error_like_any_other(
+    app: App,
+) -> None:
+    """Callers catch IntegrityError whichever path a statement took (an Idempotency-Key race
+    is answered by catching SQLAlchemy's IntegrityError)."""
+    insert_one = RowInsert(outbox, ("id", *_COLUMNS), returning_id=True)
+    with app.uow() as uow:
+        new_id = RowInsert(outbox, _COLUMNS, returning_id=True)(uow.conn, _ROW)
+        # Each in a savepoint: on PostgreSQL a failed statement ends the transaction's use.
+        with pytest.raises(IntegrityError), uow.conn.begin_nested():
+            insert_one(uow.conn, {**_ROW, "id": new_id})
+        with pytest.raises(IntegrityError), uow.conn.begin_nested():
+            RowInsert(outbox, ("id", *_COLUMNS)).many(uow.conn, [{**_ROW, "id": new_id}])

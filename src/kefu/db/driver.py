@@ -10,6 +10,7 @@ the connection's current transaction (and savepoint). Other dialects use the ord
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -17,10 +18,31 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select, Table, insert
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 _Compiled = tuple[str, tuple[str, ...], dict[str, Any], list[tuple[int, Any]]]
+
+
+def raw_execute(conn: Connection, sql: str, params: Sequence[Any]) -> Any:
+    """sqlite3's execute on the connection's transaction. Its errors come up as SQLAlchemy's
+    (IntegrityError, OperationalError …), as from any other statement, so callers catch one
+    kind whichever path a statement took."""
+    raw: Any = conn.connection.driver_connection
+    try:
+        return raw.execute(sql, params)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
+
+def raw_executemany(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """sqlite3's executemany, its errors wrapped like raw_execute's."""
+    raw: Any = conn.connection.driver_connection
+    try:
+        raw.executemany(sql, rows)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, rows, exc, sqlite3.Error) from exc
 
 
 class Prepared:
@@ -62,7 +84,7 @@ class Prepared:
         if conn.dialect.name != "sqlite":
             return conn.execute(self.stmt, dict(params))
         sql, values = self._driver_params(conn.dialect, params)
-        return conn.connection.driver_connection.execute(sql, values)  # type: ignore[union-attr]
+        return raw_execute(conn, sql, values)
 
     def mappings(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a SELECT and return its rows as dicts, each value through its type's result
@@ -146,4 +168,4 @@ class RowInsert:
                 else:
                     values[i] = proc(value)
             params.append(values)
-        conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
+        raw_executemany(conn, sql, params)

@@ -10,6 +10,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection, Dialect
 
+from kefu.db.driver import raw_executemany
+
 
 class RenderedInsert:
     """One table's executemany of pre-rendered rows: tuples in `columns` order whose JSON
@@ -71,7 +73,7 @@ def _executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> N
     # SQLite: straight to sqlite3 (SQLAlchemy's execution layer costs more than a filing's
     # three clock rows); PostgreSQL through exec_driver_sql, which adapts the parameters.
     if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
+        raw_executemany(conn, sql, params)
     else:
         conn.exec_driver_sql(sql, params)
 
