@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request
@@ -137,6 +138,24 @@ def _fallback(request: Request, exc: Exception) -> Response:
 
 def _no_such_page(request: Request) -> Response:
     return error_page(request, optional_actor(request), 404, [NO_SUCH_PAGE])
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def form_choice(enum: type[E], raw: str, name: str) -> E:
+    """A select box's value, which must be one of the enum's."""
+    try:
+        return enum(raw)
+    except ValueError:
+        raise InvalidInput(
+            [FieldError(name, "invalid", "请从列表中选择", "choose a value from the list")]
+        ) from None
+
+
+def form_optional_choice(enum: type[E], raw: str, name: str) -> E | None:
+    """An optional select box: empty means "let the service decide"; anything else must match."""
+    return form_choice(enum, raw, name) if raw else None
 
 
 def form_version(raw: str) -> int:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,20 +17,12 @@ from kefu.web.api_chat import HUB
 from kefu.web.auth import optional_actor
 from kefu.web.form_posts import post_form
 from kefu.web.pages import error_list, login_redirect, render_page
-from kefu.web.pages_base import PageRoute
+from kefu.web.pages_base import PageRoute, form_optional_choice
+from kefu.web.pages_labels import ROLE_LABEL
 from kefu.web.schemas import RowId
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
-E = TypeVar("E", bound=StrEnum)
 
-# Who said a line, as the transcript and the live script (via a data attribute) label it.
-ROLE_LABEL = {
-    "buyer": "买家 buyer",
-    "agent": "客服 agent",
-    "tech_support": "技术支持 tech support",
-    "supervisor": "主管 supervisor",
-    "admin": "管理员 admin",
-}
 CHAT_STATUS = {"waiting": "等待接入 waiting", "active": "进行中 active", "closed": "已结束 closed"}
 KIND_ZH = {"complaint": "投诉", "dispute": "纠纷", "aftersales": "售后", "feedback": "反馈"}
 FEEDBACK_ZH = {"report": "问题反馈", "suggestion": "建议"}
@@ -55,18 +46,6 @@ def _too_long(name: str, value: str, limit: int) -> FieldError | None:
     if len(value) <= limit:
         return None
     return FieldError(name, "too_long", f"最多 {limit} 个字符", f"at most {limit} characters")
-
-
-def _choice(enum: type[E], raw: str, name: str) -> E | None:
-    """An optional select box: empty means "let the service decide"; anything else must match."""
-    if not raw:
-        return None
-    try:
-        return enum(raw)
-    except ValueError:
-        raise InvalidInput(
-            [FieldError(name, "invalid", "请从列表中选择", "choose a value from the list")]
-        ) from None
 
 
 def _first_message(body: str, order_no: str) -> None:
@@ -151,7 +130,7 @@ def _chat_page(
         draft=draft,
         case_form=case_form if case_form is not None else defaults,
         case_form_open=case_form is not None,
-        ROLE_LABEL=ROLE_LABEL,
+        ROLE_LABEL=ROLE_LABEL,  # who said a line: the transcript and the live script's labels
         CHAT_STATUS=CHAT_STATUS,
         KINDS=KIND_ZH,
         FEEDBACK_TYPES=FEEDBACK_ZH,
@@ -269,12 +248,12 @@ def _case_input(form: dict[str, str]) -> chat_svc.ChatCaseInput:
     if problems:
         raise InvalidInput(problems)
     return chat_svc.ChatCaseInput(
-        kind=_choice(CaseKind, form["kind"], "kind"),
+        kind=form_optional_choice(CaseKind, form["kind"], "kind"),
         subject=form["subject"],
         order_no=form["order_no"] or None,
-        feedback_type=_choice(FeedbackType, form["feedback_type"], "feedback_type"),
-        category=_choice(Category, form["category"], "category"),
-        priority=_choice(Priority, form["priority"], "priority"),
+        feedback_type=form_optional_choice(FeedbackType, form["feedback_type"], "feedback_type"),
+        category=form_optional_choice(Category, form["category"], "category"),
+        priority=form_optional_choice(Priority, form["priority"], "priority"),
         contact_phone=form["contact_phone"],
         contact_email=form["contact_email"],
     )

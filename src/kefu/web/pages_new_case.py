@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +19,7 @@ from kefu.web.pages_base import (
     PageRoute,
     error_list,
     error_page,
+    form_choice,
     login_redirect,
     page_app,
     render_page,
@@ -27,7 +27,6 @@ from kefu.web.pages_base import (
 )
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
-E = TypeVar("E", bound=StrEnum)
 
 PRIOR_LABEL = {
     "none": "否 no",
@@ -138,7 +137,7 @@ def file_case_form(
         require_csrf(app, request, csrf)
         _check_lengths({**form, "order_no": order_no})
         data = case_svc.FileCaseInput(
-            kind=_choice(CaseKind, kind, "kind"),
+            kind=form_choice(CaseKind, kind, "kind"),
             channel=Channel.WEB,
             subject=subject,
             description=description,
@@ -146,7 +145,7 @@ def file_case_form(
             line_nos=_line_nos(line_nos or []),
             contact_phone=contact_phone,
             contact_email=contact_email,
-            feedback_type=_choice(FeedbackType, feedback_type, "feedback_type")
+            feedback_type=form_choice(FeedbackType, feedback_type, "feedback_type")
             if feedback_type
             else None,
             prior_resolution=_prior_resolution(prior_resolution),
@@ -171,15 +170,6 @@ def _check_lengths(values: dict[str, Any]) -> None:
     ]
     if problems:
         raise InvalidInput(problems)
-
-
-def _choice(enum: type[E], raw: str, name: str) -> E:
-    try:
-        return enum(raw)
-    except ValueError:
-        raise InvalidInput(
-            [FieldError(name, "invalid", "请从列表中选择", "choose a value from the list")]
-        ) from None
 
 
 def _line_nos(raw: list[str]) -> tuple[int, ...]:
