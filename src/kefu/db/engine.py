@@ -11,14 +11,22 @@ from sqlalchemy.engine import Engine, make_url
 WRITE = "kefu_write"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create the engine for a URL; SQLite files get their folder, WAL and a busy timeout."""
+def make_engine(
+    url: str, *, echo: bool = False, sqlite_connection_class: type[Any] | None = None
+) -> Engine:
+    """Create the engine for a URL; SQLite files get their folder, WAL and a busy timeout.
+
+    `sqlite_connection_class` (a sqlite3.Connection subclass) lets a benchmark record the
+    statements a workload sends to the driver; the application never sets it."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+    if sqlite_connection_class is not None:
+        connect_args["factory"] = sqlite_connection_class
+    engine = create_engine(url, echo=echo, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
