@@ -5,9 +5,12 @@ The rule is structural rather than a list of whole phrases: a negator (不是, �
 没有, 并非, 未, 无 ...) followed only by linking words (是, 发现, 买到, 任何, 什么, 人 ...) right up
 to the keyword. Anything else between them keeps the keyword asserted, which is the safe side:
 "没想到是假货" and "不知道是假货" allege a fake. Questions assert too: rhetorical ones ("难道不是
-假货", "难道这不是假货", "怎么可能不是假货", "这不是假货吗？"), "if not X then what" ("不是假货
-是什么") and sarcasm ("不是假货才怪"), A-not-A ("是不是假货") and suspicion ("该不会是假货"),
-as does a double negation ("不可能不是假货").
+假货", "难道这不是假货", "怎么可能不是假货", "这不是假货吗？"), also with the keyword's object
+before the question ("这不是欺骗消费者吗"), "if not X then what" ("不是假货是什么") and sarcasm
+("不是假货才怪"), A-not-A ("是不是假货") and suspicion ("该不会是假货"), as does a double
+negation, plain ("不可能不是假货") or hedged ("未必不是假货", "不一定不是假货"). A negated
+perception verb with a 是-clause denies the noticing, not the fact: "当时没有发现是假货" alleges
+a fake, while "没有发现假货" (no clause) still finds none.
 """
 
 from __future__ import annotations
@@ -92,17 +95,35 @@ _RHETORICAL_CLAUSE = re.compile(r"(难道|莫非|谁说)[^,.!?;:、。…~\s]*$"
 _CLAUSE_END = r"(?=$|[,.!?;:、。…~\s])"
 # "但是不是假货" is "but it is not a fake", not the A-not-A question 是不是.
 _CONJUNCTION_SHI = re.compile("(?:但|可|只|就|要|若|于|而|倒|总|也)是$")
-# Matched right after the keyword: sarcasm, "if not X then what", and a question ending the
-# clause ("这不是假货吗？", "你们卖的不是假货？"). 吧 is no question here: "不是假货吧" asks the
-# reader to agree with the denial.
+# Before the negator, a hedge on the denial ("未必", "不一定": "not necessarily not") makes it a
+# suspicion: "未必不是假货" = "may well be a fake". 说不定/说不准 are left out: "说不定不是假货"
+# = "perhaps not a fake", a hedged denial. 难说 is in _RHETORICAL already.
+_HEDGED = re.compile("(?:未必|不一定|不见得|未见得|不好说)(?:就|也|会|真的?)?$")
+# A perception verb then 是 opens a clause: "没有发现是假货" = "did not notice that it was a
+# fake", so the negation is on the noticing and the fake is the complainant's fact. Without 是
+# ("没有发现假货", "没发现有假货") the verb's object is what was not found: a denial. Only the
+# linking perception verbs need this; 注意到, 看出来, 意识到 are no links, so they never deny.
+# 检测出/鉴定出/查出 stay denials: "没检测出是假货" reports a test's finding.
+_NOTICED = re.compile("(?:发现|看到|见到|看出)是")
+# Matched right after the keyword: sarcasm and "if not X then what".
 _ASSERTED_AFTER = re.compile(
     "|".join(
         (
             "才怪|才有鬼|就怪了",
             f"(?:那|还|又|那还|那又)?(?:能|会)?是(?:什么|啥)(?:东西|玩意儿?)?[呢啊呀]?{_CLAUSE_END}",
-            f"[的了]?[呢啊呀]?(?:[吗么][呢啊呀]?{_CLAUSE_END}|\\?)",
         )
     )
+)
+# The rest of the keyword's clause, up to punctuation or a line break.
+_CLAUSE_REST = re.compile(r"[^,.!?;:、。…~\s]*")
+# A yes/no question closing the clause: 吗, or a 么 that does not end 什么/怎么/这么/那么/多么.
+# 吧 is no question here: "不是假货吧" asks the reader to agree with the denial.
+_YES_NO = re.compile("(?:吗|(?<![什怎那这多要])么)[呢啊呀]?$")
+# Between the keyword and the question, these make it ask about something else: a new request
+# ("不是假货能退吗"), a wh-word ("不是假货为什么不给退?"), or asking to confirm the denial
+# ("这不是假货吧?", "不是假货对吗", "不是假货是吗").
+_OTHER_QUESTION = re.compile(
+    "能|可以|可否|给|帮|请|要|想|什么|怎|哪|谁|多少|为何|如何|啥|吧|(?:对|是|好|行|没错)$"
 )
 
 
@@ -114,6 +135,8 @@ def is_negated(text: str, start: int, end: int | None = None, *, bare_not: bool 
     before = text[max(0, start - WINDOW) : start]
     m = _NEGATED.search(before)
     if m is not None:
+        if _NOTICED.search(m.group()):
+            return False
         negator = start - len(before) + m.start()
     elif bare_not and _BARE_NOT.search(before):
         negator = start - 1
@@ -121,7 +144,25 @@ def is_negated(text: str, start: int, end: int | None = None, *, bare_not: bool 
         return False
     if _asked_or_doubled(text, negator):
         return False
-    return not (end is not None and _ASSERTED_AFTER.match(text, end))
+    return not (end is not None and (_ASSERTED_AFTER.match(text, end) or _asked_after(text, end)))
+
+
+def _asked_after(text: str, end: int) -> bool:
+    """Does the keyword's clause, ending at ``text[end]``, close as a yes/no question?
+
+    "这不是假货吗？", "你们卖的不是假货？" and, with the keyword's object in between, "这不是欺骗
+    消费者吗" ask rhetorically: they allege. Up to WINDOW characters may stand between, as long
+    as none of them turns the question to something else (_OTHER_QUESTION)."""
+    rest = _CLAUSE_REST.match(text, end)
+    assert rest is not None  # a * pattern always matches
+    question = _YES_NO.search(rest.group())
+    if question is not None:
+        between = rest.group()[: question.start()]
+    elif text.startswith("?", rest.end()):
+        between = rest.group()
+    else:
+        return False
+    return len(between) <= WINDOW and _OTHER_QUESTION.search(between) is None
 
 
 def _asked_or_doubled(text: str, negator: int) -> bool:
@@ -136,6 +177,8 @@ def _asked_or_doubled(text: str, negator: int) -> bool:
         and prefix[-1] == text[negator + 1]
         and not _CONJUNCTION_SHI.search(prefix)
     ):
+        return True
+    if _HEDGED.search(prefix):
         return True
     # A negation of the negation asserts: "不可能不是假货", "不是没有假货", "没有不是假货的".
     return _NEGATED.search(prefix[-WINDOW:]) is not None

@@ -47,6 +47,21 @@ def _negated(text: str, keyword: str) -> bool:
         ("应该不是假货吗啡", "假货"),  # 吗 only at the end of the clause
         ("但是不是假货,只是做工差", "假货"),  # 但是 + 不是, not the A-not-A 是不是
         ("可是不是假货", "假货"),
+        ("并非假冒", "假冒"),
+        ("没有欺诈", "欺诈"),
+        ("没有发现假货", "假货"),  # 发现 + a noun: none were found
+        ("没发现有假货", "假货"),
+        ("没检测出是假货", "假货"),  # a test's finding, not a person's noticing
+        ("这不是欺骗消费者吧", "欺骗"),  # 吧 again, with the verb's object in between
+        ("这不是假货吧?", "假货"),
+        ("不是假货对吗", "假货"),  # a tag asking to confirm the denial
+        ("不是假货是吗?", "假货"),
+        ("这个不是假货,能退吗?", "假货"),  # the question is a new clause
+        ("不是假货能退吗", "假货"),  # a new request in the same clause
+        ("如果不是假货的话可以退吗", "假货"),
+        ("不是假货为什么不给退?", "假货"),  # a wh-question asks about something else
+        ("不是欺骗消费者,是什么问题吗", "欺骗"),  # the question is a new clause
+        ("说不定不是假货", "假货"),  # "perhaps not": a hedged denial is still a denial
     ],
 )
 def test_a_plain_denial_negates(text: str, keyword: str) -> None:
@@ -94,6 +109,25 @@ def test_a_plain_denial_negates(text: str, keyword: str) -> None:
         ("不可能不是假货", "假货"),  # a double negation asserts
         ("不是没有假货", "假货"),
         ("没有不是假货的", "假货"),
+        ("这不是欺骗消费者吗", "欺骗"),  # the question ends the clause, after the object
+        ("这不是欺骗消费者吗?", "欺骗"),  # is_negated reads normalised text: ？ is ?
+        ("你们这不是欺骗消费者么", "欺骗"),
+        ("这不是欺骗消费者?", "欺骗"),
+        ("这不是假冒伪劣产品吗", "假冒"),
+        ("难道不是假货吗", "假货"),
+        ("未必不是假货", "假货"),  # a hedged double negation: "may well be"
+        ("未必就不是假货", "假货"),
+        ("不一定不是假货", "假货"),
+        ("不见得不是假货", "假货"),
+        ("不好说不是假货", "假货"),
+        ("未必是假货", "假货"),  # a hedge is no denial: kept, the safe side
+        ("当时没有发现是假货", "假货"),  # the negation is on noticing, the fake is a fact
+        ("没发现是假货", "假货"),
+        ("没看出是假货", "假货"),
+        ("一直没有看到是假的", "假的"),
+        ("没注意到是假的", "假的"),
+        ("当时没看出来是假货", "假货"),
+        ("不得不说是欺诈", "欺诈"),  # 不得不 means "have to"
     ],
 )
 def test_an_assertion_stays_asserted(text: str, keyword: str) -> None:
@@ -137,6 +171,14 @@ def test_sarcasm_is_read_only_when_the_keyword_end_is_given() -> None:
         ("这不是假货吧", ()),
         ("没有发现不是正品", ()),  # a denial before 不是正品 denies it like any other term
         ("没有不是正品的", ()),
+        ("并非假冒", ()),
+        ("没有发现假货", ()),
+        ("未必不是假货", ("假货",)),
+        ("当时没有发现是假货", ("假货",)),
+        ("没注意到是假的", ("假的",)),
+        ("当时没看出来是假货", ("假货",)),
+        ("这不是假冒伪劣产品吗？", ("假冒",)),
+        ("这不是走私进来的吗", ("走私",)),
     ],
 )
 def test_compliance_terms_count_only_asserted_words(text: str, terms: tuple[str, ...]) -> None:
@@ -162,6 +204,12 @@ def test_compliance_terms_count_only_asserted_words(text: str, terms: tuple[str,
         ("吃完不得不住院", "safety"),  # 不得不 means "had to"
         ("宝宝会不会过敏", "safety"),
         ("过不过敏还不知道", "safety"),
+        ("这不是欺骗消费者吗", "fraud"),
+        ("这不是欺骗消费者吗？", "fraud"),
+        ("不得不说是欺诈", "fraud"),
+        ("未必不是诈骗", "fraud"),
+        ("当时没发现是骗子", "fraud"),
+        ("孩子不是过敏了吗", "safety"),
     ],
 )
 def test_asserted_danger_is_urgent(text: str, code: str) -> None:
@@ -188,6 +236,8 @@ def test_asserted_danger_is_urgent(text: str, code: str) -> None:
         "不过敏",  # 不 alone denies a verb-like symptom
         "用了一周，一点都不过敏",
         "家里没有人过敏",
+        "没有欺诈",
+        "并不过敏",
     ],
 )
 def test_denied_danger_is_not_urgent(text: str) -> None:
@@ -219,6 +269,11 @@ def test_denied_danger_is_not_urgent(text: str) -> None:
         "没有发现不是正品",
         "没有发现不是正品，但有一件是高仿",
         "没想到是假货",
+        "未必不是假货",
+        "当时没有发现是假货",
+        "当时没看出来是假货",
+        "这不是假冒伪劣产品吗",
+        "没有发现假货",
     ],
 )
 def test_compliance_and_priority_read_a_denial_the_same_way(text: str) -> None:
