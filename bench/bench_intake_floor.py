@@ -23,8 +23,10 @@ cost at least? Three parts, each measured here, and the baseline in the same run
    at the same process count, CPU of the server and of the load client (which shares the cores
    in every run); that insert's own SQLite cost is subtracted so it is not counted twice.
 
-The target is 50 % of bare+FTS's req/s measured here; the issue quotes about 2 700 req/s for
-this machine kind on a quiet box, and the report checks both.
+The target is 50 % of bare+FTS's req/s measured here. The issue also quotes about 2 700 req/s
+for this machine kind; that figure is a quiet box's, so the report checks it only when the load
+average before the run says the box was quiet. Everything else shares the box with the run, so
+only the ratios within one run mean much.
 """
 
 from __future__ import annotations
@@ -49,13 +51,14 @@ from bench import bare
 from bench.bench_intake import WARMUP, analysis_cpu_us, bodies, seed, timed_load
 from bench.loadgen import request_bytes, run_load
 from bench.profile_intake import _drive
-from bench.servers import running, start_bare
+from bench.servers import running, start_bare, start_kefu
 from kefu.bootstrap import App, build_app
 from kefu.config import load_settings
 from kefu.db.engine import make_engine
 from kefu.web.app import create_app
 
 ISSUE_QUOTED_TARGET = 2700  # req/s: issue 3's "about 2,700 req/s on this machine"
+QUIET_LOAD = 0.5  # 1-minute load average before the run, below which the box counts as quiet
 GROUPS = (1, 16, 64)
 
 Statement = tuple[str, str | None, Any]  # ("x" execute | "m" executemany | "c" commit, sql, params)
@@ -202,37 +205,59 @@ def bare_insert_sqlite_us(n: int = 3000) -> float:
 
 
 @dataclass
-class Baselines:
+class OverHttp:
     bare_fts_rps: list[float]
     fastapi_async_cpu_us: list[float]
+    kefu_rps: list[float]
+    kefu_cpu_us: list[float]
 
 
-def measure_baselines(rounds: int, requests: int, workers: int, concurrency: int) -> Baselines:
-    """bare+FTS req/s and FastAPI's least request CPU, over HTTP at `workers` processes."""
-    db = Path(tempfile.mkdtemp(prefix="kefu-bench-floor-bare-")) / "kefu.db"
-    load = bodies(requests + WARMUP, [("", f"DD{i:05d}") for i in range(256)], seed_=3)
-    fts = [request_bytes("POST", "/insert_fts", body=b) for _t, b in load]
-    plain = [request_bytes("POST", "/insert", body=b) for _t, b in load]
-    out = Baselines([], [])
+def measure_over_http(rounds: int, requests: int, workers: int, concurrency: int) -> OverHttp:
+    """kefu's intake as it is today, bare+FTS and FastAPI's least request, over HTTP at
+    `workers` processes each, on the same SQLite file, in turns."""
+    var_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-floor-http-"))
+    pairs = seed(var_dir)
+    out = OverHttp([], [], [], [])
     with (
-        running(start_bare(db, workers=workers)) as b,
-        running(start_bare(db, workers=workers, app="fastapi_async_app")) as fa,
+        running(start_kefu(var_dir, workers=workers)) as kefu,
+        running(start_bare(var_dir / "kefu.db", workers=workers)) as b,
+        running(start_bare(var_dir / "kefu.db", workers=workers, app="fastapi_async_app")) as fa,
     ):
-        for _ in range(rounds):
+        for r in range(rounds):
+            load = bodies(requests + WARMUP, pairs, seed_=100 + r)
+            auth = [{"Authorization": f"Bearer {tok}"} for tok, _b in load]
+            filings = [
+                request_bytes("POST", "/api/v1/cases", body=b, headers=h)
+                for (_t, b), h in zip(load, auth, strict=True)
+            ]
+            fts = [request_bytes("POST", "/insert_fts", body=b) for _t, b in load]
+            plain = [request_bytes("POST", "/insert", body=b) for _t, b in load]
+            run_load(kefu.port, filings[:WARMUP], concurrency=concurrency, total=WARMUP)
+            k = timed_load(kefu, filings[WARMUP:], concurrency, requests)
             run_load(b.port, fts[:WARMUP], concurrency=concurrency, total=WARMUP)
             t = timed_load(b, fts[WARMUP:], concurrency, requests)
             run_load(fa.port, plain[:WARMUP], concurrency=concurrency, total=WARMUP)
             a = timed_load(fa, plain[WARMUP:], concurrency, requests)
+            if k.statuses.get(201, 0) != requests:
+                raise SystemExit(f"kefu answered {k.statuses}, not {requests} x 201")
+            out.kefu_rps.append(k.rps)
+            out.kefu_cpu_us.append(k.cpu_us_per_request)
             out.bare_fts_rps.append(t.rps)
             out.fastapi_async_cpu_us.append(a.cpu_us_per_request)
+            print(f"  kefu {k.line()}")
             print(f"  bare+fts {t.line()}")
             print(f"  fastapi-async-ref {a.line()}")
-    shutil.rmtree(db.parent)
+    shutil.rmtree(var_dir)
     return out
 
 
 def report(
-    replays: list[Replay], analysis_us: float, bare_sql_us: float, base: Baselines, filed: int
+    replays: list[Replay],
+    analysis_us: float,
+    bare_sql_us: float,
+    http: OverHttp,
+    filed: int,
+    quiet: bool,
 ) -> None:
     cores = os.cpu_count() or 1
     grouped = {r.group: r for r in replays}
@@ -244,8 +269,8 @@ def report(
         if us >= 1:
             print(f"    {us:6.1f}  {key}")
     best_sql = min(r.cpu_us for r in replays)
-    fastapi_us = statistics.median(base.fastapi_async_cpu_us) - bare_sql_us
-    bare_fts = statistics.median(base.bare_fts_rps)
+    fastapi_us = statistics.median(http.fastapi_async_cpu_us) - bare_sql_us
+    bare_fts = statistics.median(http.bare_fts_rps)
     floor_us = best_sql + analysis_us + fastapi_us
     writer_bound = 1e6 / best_sql
     cpu_bound = cores / floor_us * 1e6
@@ -255,24 +280,37 @@ def report(
         f"{fastapi_us:,.0f} µs (its own insert, {bare_sql_us:,.0f} µs, taken out) = "
         f"{floor_us:,.0f} µs, before any of kefu's Python"
     )
+    kefu_us = statistics.median(http.kefu_cpu_us)
+    kefu_rps = statistics.median(http.kefu_rps)
     print(f"  one writer, busy all the time: <= {writer_bound:,.0f} filings/s")
     print(f"  {cores} cores, busy all the time:  <= {cpu_bound:,.0f} filings/s")
-    for label, target in (
-        (f"50 % of bare+FTS measured here ({bare_fts:,.0f} req/s)", bare_fts / 2),
-        ("the issue's quoted figure for this machine kind", ISSUE_QUOTED_TARGET),
-    ):
-        bound = min(writer_bound, cpu_bound)
+    print(
+        f"kefu today: {kefu_rps:,.0f} req/s, {kefu_us:,.0f} µs CPU per filing with its load "
+        f"client, of which {kefu_us - floor_us:,.0f} µs above the floor (kefu's own Python: "
+        f"validation, rules, routing, clocks, statements' parameters, reply, hand-offs)"
+    )
+    targets = [(f"50 % of bare+FTS measured here ({bare_fts:,.0f} req/s)", bare_fts / 2)]
+    if quiet:
+        # The issue's figure is for a quiet box: against a busy box's CPU costs it would be unfair.
+        targets.append(("the issue's figure for this machine kind", ISSUE_QUOTED_TARGET))
+    for label, target in targets:
         budget = cores / target * 1e6
-        verdict = "reachable only if" if bound >= target else "OUT OF REACH:"
+        room = budget - floor_us
         print(
-            f"  target {target:,.0f} req/s ({label}): budget {budget:,.0f} µs of CPU per "
-            f"filing; the floor allows {bound:,.0f}/s = {bound / target:.0%} of it -> {verdict} "
+            f"  target {target:,.0f} req/s ({label}): {budget:,.0f} µs of CPU per filing "
+            f"with both cores busy all the time; the floor takes {floor_us / budget:.0%} of it"
             + (
-                f"kefu's Python, HTTP parsing and the writer's hand-offs fit in "
-                f"{budget - floor_us:,.0f} µs with both cores and the writer never idle"
-                if bound >= target
-                else "the floor alone exceeds the budget"
+                f", leaving {room:,.0f} µs for what kefu does above it today in "
+                f"{kefu_us - floor_us:,.0f} µs ({(kefu_us - floor_us) / room:.1f}x too much)"
+                if room > 0
+                else ": OUT OF REACH before any of kefu's own work"
             )
+            + ("; and the single writer cannot keep up" if writer_bound < target else "")
+        )
+    if not quiet:
+        print(
+            f"  (the issue's {ISSUE_QUOTED_TARGET:,} req/s is for a quiet box; the load average "
+            f"was above {QUIET_LOAD} here, so it is not compared with these CPU figures)"
         )
 
 
@@ -286,6 +324,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="pickle the recording here")
     args = parser.parse_args()
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    print(f"load average before the run: {load_before:.2f} (quiet below {QUIET_LOAD})")
     snapshot, log, filed = record_filings(args.filings)
     if filed != args.filings:
         raise SystemExit(f"only {filed} of {args.filings} filings were accepted")
@@ -298,9 +338,9 @@ def main() -> None:
     replays = [replay(snapshot, log, filed, g) for g in GROUPS]
     analysis_us = analysis_cpu_us()
     bare_sql_us = bare_insert_sqlite_us()
-    print(f"baselines over HTTP, {args.workers} process(es), {args.concurrency} clients:")
-    base = measure_baselines(args.rounds, args.requests, args.workers, args.concurrency)
-    report(replays, analysis_us, bare_sql_us, base, filed)
+    print(f"over HTTP, {args.workers} process(es) each, {args.concurrency} clients:")
+    http = measure_over_http(args.rounds, args.requests, args.workers, args.concurrency)
+    report(replays, analysis_us, bare_sql_us, http, filed, load_before < QUIET_LOAD)
 
 
 if __name__ == "__main__":
