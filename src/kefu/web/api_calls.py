@@ -14,7 +14,7 @@ from kefu.services import calls as call_svc
 from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute
-from kefu.web.schemas import Instant, idempotency_hash
+from kefu.web.schemas import Instant, JsonInt, idempotency_hash
 
 router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -26,7 +26,7 @@ class CallIn(BaseModel):
     caller_number: str = Field(min_length=1, max_length=32)
     direction: Literal["inbound", "outbound"] = "inbound"
     started_at: Instant = Field(description="with a UTC offset, e.g. 2026-11-24T10:00:00+08:00")
-    duration_s: int = Field(ge=0, le=86400)
+    duration_s: JsonInt = Field(ge=0, le=86400)
     notes: str = Field(max_length=5000, description="what the caller said; becomes the case text")
     subject: str = Field(default="", max_length=200)
     order_no: str | None = Field(default=None, max_length=64)

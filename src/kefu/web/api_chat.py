@@ -24,7 +24,13 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu.bootstrap import App
 from kefu.db.chat import ChatMessage, ChatSession
-from kefu.domain.errors import DomainError, InvalidInput, NotAuthenticated, invalid
+from kefu.domain.errors import (
+    DomainError,
+    FieldError,
+    InvalidInput,
+    NotAuthenticated,
+    invalid,
+)
 from kefu.domain.text_faults import text_error, text_fault
 from kefu.domain.types import MAX_ROW_ID, Actor, CaseKind, Category, FeedbackType, Priority
 from kefu.services import chat as chat_svc
@@ -286,6 +292,13 @@ async def chat_socket(websocket: WebSocket, session_id: RowId) -> None:
             raise error
 
 
+def _not_text(name: str, value: Any) -> FieldError | None:
+    """The error naming a frame field that is neither text nor absent (null)."""
+    if value is None or isinstance(value, str):
+        return None
+    return FieldError(name, "string_type", "必须是文本", "must be text")
+
+
 async def _receive(
     app: App, websocket: WebSocket, actor: Actor, session_id: int, send: Any
 ) -> None:
@@ -310,11 +323,18 @@ async def _receive(
         if frame.get("type") == "ping":
             await send({"type": "pong"})
             continue
-        body = str(frame.get("body", ""))
-        msg_id = str(frame["client_msg_id"]) if frame.get("client_msg_id") else None
+        raw_body, raw_id = frame.get("body"), frame.get("client_msg_id")
+        # Both are text; str() once stored a null body as the line "None" and 5 as "5".
+        body = raw_body if isinstance(raw_body, str) else ""
+        msg_id = raw_id if isinstance(raw_id, str) and raw_id else None
         try:
-            # Frames bypass the route's check: the same rule, before anything is stored.
-            faults = [text_error("body", body), text_error("client_msg_id", msg_id or "")]
+            # Frames bypass the route's checks: the same rules, before anything is stored.
+            faults = [
+                _not_text("body", raw_body),
+                _not_text("client_msg_id", raw_id),
+                text_error("body", body),
+                text_error("client_msg_id", msg_id or ""),
+            ]
             if any(faults):
                 raise InvalidInput([f for f in faults if f is not None])
             line, _created = await run_in_threadpool(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -17,7 +17,7 @@ from kefu.services import deadlines as deadline_svc
 from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute, conflict
-from kefu.web.schemas import Instant, RowId, Version
+from kefu.web.schemas import Day, Instant, JsonInt, JsonRowId, RowId, Version
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -31,7 +31,7 @@ def _app(request: Request) -> App:
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     calendar: str = Field("platform", max_length=80)
-    date: date
+    date: Day
     working: bool
     hours: str = Field("", max_length=100)
     note: str = Field("", max_length=300)
@@ -39,11 +39,11 @@ class OverrideIn(BaseModel):
 
 class AgreementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reply_within_hours: int | None = None
-    warranty_months: int | None = None
-    return_window_days: int | None = None
-    complaint_acceptance_hours: int | None = None
-    solution_working_days: int | None = None
+    reply_within_hours: JsonInt | None = None
+    warranty_months: JsonInt | None = None
+    return_window_days: JsonInt | None = None
+    complaint_acceptance_hours: JsonInt | None = None
+    solution_working_days: JsonInt | None = None
 
 
 class PauseIn(BaseModel):
@@ -59,7 +59,7 @@ class ResumeIn(BaseModel):
 
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    decision_id: RowId
+    decision_id: JsonRowId
     reason: str = Field("", max_length=2000)
 
 

@@ -28,6 +28,10 @@ _BAD_TIME = (
     "时间格式无效，应为 ISO 8601，如 2026-11-24T10:00:00+08:00",
     "invalid time; use ISO 8601 such as 2026-11-24T10:00:00+08:00",
 )
+_BAD_DATE = (
+    "日期格式无效，应为 YYYY-MM-DD，如 2026-11-24",
+    "invalid date; use YYYY-MM-DD such as 2026-11-24",
+)
 # Pydantic error types -> (zh, en) so a shape error reads like any other rejection.
 _PYDANTIC_ZH = {
     "missing": ("必填", "is required"),
@@ -36,7 +40,11 @@ _PYDANTIC_ZH = {
     "too_short": ("数量太少", "has too few items"),
     "too_long": ("数量太多", "has too many items"),
     "int_parsing": ("必须是整数", "must be an integer"),
-    "int_type": ("必须是整数", "must be an integer"),
+    # Also a JSON bool or text where a body takes a number (schemas.JsonInt).
+    "int_type": (
+        "必须是整数（JSON 数字，不能是 true/false 或文本）",
+        "must be an integer (a JSON number, not true/false or text)",
+    ),
     "enum": ("取值无效", "is not one of the allowed values"),
     "extra_forbidden": ("不允许的字段", "is not an accepted field"),
     "greater_than_equal": ("数值太小", "is too small"),
@@ -58,6 +66,10 @@ _PYDANTIC_ZH = {
     "datetime_type": _BAD_TIME,
     "datetime_parsing": _BAD_TIME,
     "datetime_from_date_parsing": _BAD_TIME,
+    "date_type": _BAD_DATE,
+    "date_parsing": _BAD_DATE,
+    "date_from_datetime_parsing": _BAD_DATE,
+    "date_from_datetime_inexact": _BAD_DATE,
 }
 # FastAPI checks an UploadFile parameter with a plain ValueError: its text is all there is.
 _NOT_A_FILE = "Expected UploadFile"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
@@ -25,10 +25,54 @@ from kefu.domain.types import (
     in_instant_range,
 )
 
+
+def _json_number(value: Any) -> Any:
+    # In a JSON body a number is a JSON number. Pydantic's lax mode reads true as 1 and "7" as
+    # 7, so `{"version": true}` acted on version 1. Only bools and text are refused here: a
+    # float goes on to the int check, which takes 2.0 and names NaN and 1.5 with their own
+    # codes (finite_number, int_from_float), as a strict int (int_type for all) would not.
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "must be an integer")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    """A number, or text that reads as one."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, int | float)
+
+
+def _text_time(value: Any) -> Any:
+    # A time is ISO 8601 text. Lax mode reads a number, or text that is one ("2026"), as
+    # seconds since 1970: 1970-01-01T00:33:46Z where a person meant a year.
+    if _is_number(value):
+        raise PydanticCustomError("datetime_type", "must be ISO 8601 text")
+    return value
+
+
+def _text_date(value: Any) -> Any:
+    # As for times: lax mode reads 0 (or "0") as 1970-01-01.
+    if _is_number(value):
+        raise PydanticCustomError("date_type", "must be a YYYY-MM-DD date")
+    return value
+
+
+# An integer in a JSON body (ids, versions, counts, line numbers, hours …). Path and query
+# parameters arrive as text and must be parsed: they use the plain types below. Bodies are
+# checked field by field rather than with a model-wide strict mode for the same reason.
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
 # Ids and versions the database can hold (domain.types says why): past them, a 422 naming the
-# field, never a 500.
+# field, never a 500. RowId and Version are for path and query parameters, the Json ones for
+# bodies.
 RowId = Annotated[int, Field(ge=-MAX_ROW_ID - 1, le=MAX_ROW_ID)]
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
+JsonRowId = Annotated[JsonInt, Field(ge=-MAX_ROW_ID - 1, le=MAX_ROW_ID)]
+JsonVersion = Annotated[JsonInt, Field(ge=1, le=MAX_VERSION)]
 
 
 def _in_range(at: datetime) -> datetime:
@@ -38,7 +82,9 @@ def _in_range(at: datetime) -> datetime:
 
 
 # A time a person gives: deadlines computed from one near year 9999 overflow datetime.
-Instant = Annotated[datetime, AfterValidator(_in_range)]
+Instant = Annotated[datetime, BeforeValidator(_text_time), AfterValidator(_in_range)]
+# A calendar date a person gives.
+Day = Annotated[date, BeforeValidator(_text_date)]
 
 
 def idempotency_hash(body: BaseModel, key: str | None) -> str:
@@ -57,7 +103,7 @@ class FileCaseIn(BaseModel):
     subject: str = Field(max_length=200)
     description: str = Field(max_length=5000)
     order_no: str | None = Field(default=None, max_length=64)
-    line_nos: list[int] = Field(default_factory=list, max_length=200)
+    line_nos: list[JsonInt] = Field(default_factory=list, max_length=200)
     contact_phone: str = Field(default="", max_length=32)
     contact_email: str = Field(default="", max_length=200)
     category: Category | None = None
@@ -73,7 +119,7 @@ class FileCaseIn(BaseModel):
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: Version = Field(description="the case version you are acting on (409 if stale)")
+    version: JsonVersion = Field(description="the case version you are acting on (409 if stale)")
     reason: str | None = Field(default=None, max_length=2000)
     body: str | None = Field(default=None, max_length=5000)
     decision: str | None = Field(default=None, max_length=5000)
@@ -89,7 +135,7 @@ class MessageIn(BaseModel):
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: Version
+    version: JsonVersion
     assignee: str | None = None
     team: str | None = None
 
@@ -148,7 +194,7 @@ class CaseOut(BaseModel):
 
 class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: Version
+    version: JsonVersion
     category: Category
 
 
