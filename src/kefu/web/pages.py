@@ -18,13 +18,14 @@ from kefu.web import pages_case, pages_new_case
 from kefu.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, make_session, optional_actor
 from kefu.web.pages_base import (
     PageRoute,
+    check_form,
     error_list,
     error_page,
     login_redirect,
     page_app,
     render_page,
-    require_csrf,
     safe_next,
+    take_form_faults,
     templates,
 )
 from kefu.web.pages_case import render_case
@@ -35,7 +36,6 @@ __all__ = [
     "login_redirect",
     "render_case",
     "render_page",
-    "require_csrf",
     "router",
     "templates",
 ]
@@ -68,6 +68,12 @@ def login(
     next: Annotated[str, Form()] = "/cases",
 ) -> Response:
     app = page_app(request)
+    # The login form has no CSRF token (there is no session to bind it to): its one check.
+    faults = take_form_faults(request)
+    if faults:
+        return render_page(
+            request, "login.html", None, 422, next=safe_next(next), errors=faults, username=username
+        )
     user = authenticate(app.reader(), username=username, password=password)
     if user is None:
         err = FieldError("password", "bad_login", "用户名或密码错误", "wrong username or password")
@@ -91,7 +97,7 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     actor = optional_actor(request)
     if actor is not None:
         try:
-            require_csrf(page_app(request), request, csrf)
+            check_form(page_app(request), request, csrf)
         except DomainError as exc:
             return error_page(request, actor, exc.status, error_list(exc))
     response = RedirectResponse("/login", status_code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.bootstrap import App
@@ -83,18 +85,35 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
 
 
-def require_csrf(app: App, request: Request, token: str) -> None:
-    if not check_csrf(app, request, token):
-        raise InvalidInput(
-            [
-                FieldError(
-                    "csrf",
-                    "invalid",
-                    "页面已过期，请刷新后重试",
-                    "the form expired; reload and retry",
-                )
-            ]
-        )
+# request.state key: form fields at fault that the page has yet to answer (take_form_faults).
+_FAULTS = "unanswered_form_faults"
+# NUL and lone surrogates, the characters text_faults refuses.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+EXPIRED = FieldError(
+    "csrf", "invalid", "页面已过期，请刷新后重试", "the form expired; reload and retry"
+)
+
+
+def take_form_faults(request: Request) -> list[FieldError]:
+    """The fields of the posted form holding text no column can hold (PageRoute found them
+    and left them to the page, so that its refusal shows the form again). Taking them is what
+    tells PageRoute the page answered them."""
+    faults: list[FieldError] = getattr(request.state, _FAULTS, [])
+    setattr(request.state, _FAULTS, [])
+    return faults
+
+
+def check_form(app: App, request: Request, token: str) -> None:
+    """What every form post checks before its intent: no field holds text no column can hold,
+    and the CSRF token is good. A refusal names every field at fault."""
+    errors = take_form_faults(request)
+    faulted = {e.field for e in errors}
+    if "csrf" not in faulted and not check_csrf(app, request, token):
+        errors.append(EXPIRED)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def error_list(exc: DomainError) -> list[FieldError]:
@@ -171,10 +190,28 @@ def form_version(raw: str) -> int:
     return version
 
 
+async def _leave_to_the_page(request: Request, faults: list[FieldError]) -> None:
+    """Hand the form's text faults to the page (check_form raises them), and give it the form
+    with each such character replaced by U+FFFD: the page shows what was typed again, and
+    what it shows or looks up (an order number) is text a page and a database can hold. One
+    character for one keeps every length the form checks."""
+    form = await request.form()
+    fixed = [
+        (_UNSTORABLE.sub("\ufffd", k), _UNSTORABLE.sub("\ufffd", v) if isinstance(v, str) else v)
+        for k, v in form.multi_items()
+    ]
+    # FastAPI reads the form the request parsed and kept; the page gets this one instead.
+    request._form = FormData(fixed)
+    setattr(request.state, _FAULTS, faults)
+
+
 class PageRoute(APIRoute):
     """A page route: an error no handler caught still answers with an HTML page, never JSON;
-    text no column can hold is refused before any handler, as the API refuses it (routing.py):
-    in the path it names no page (404), in the query or the form it is a 422 naming the field."""
+    text no column can hold is refused as the API refuses it (routing.py): in the path it
+    names no page (404), in the query it is a 422 page naming the field. In a posted form the
+    page refuses it itself (check_form), showing the form again with what was typed and the
+    field's reason, as it refuses anything else; a page that never looked gets the plain
+    error page instead of its answer."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -183,10 +220,18 @@ class PageRoute(APIRoute):
             try:
                 if path_faults(request):
                     return await run_in_threadpool(_no_such_page, request)
-                errors = query_faults(request) + await form_faults(request)
+                errors = query_faults(request)
                 if errors:
                     raise InvalidInput(errors)
-                return await handler(request)
+                faults = await form_faults(request)
+                if faults:
+                    await _leave_to_the_page(request, faults)
+                response = await handler(request)
+                if getattr(request.state, _FAULTS, None):
+                    # The page never checked its form (only check_form and the login page
+                    # do): refuse as before rather than answer as if the form were good.
+                    raise InvalidInput(faults)
+                return response
             except StarletteHTTPException as exc:
                 if exc.status_code != 400:
                     raise

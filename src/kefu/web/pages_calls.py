@@ -13,8 +13,8 @@ from kefu.domain.orders import SHANGHAI
 from kefu.domain.types import INSTANT_RANGE_EN, INSTANT_RANGE_ZH, CaseKind, in_instant_range
 from kefu.services import calls as call_svc
 from kefu.web.auth import optional_actor
-from kefu.web.pages import error_list, login_redirect, render_page, require_csrf
-from kefu.web.pages_base import PageRoute, error_page
+from kefu.web.pages import error_list, login_redirect, render_page
+from kefu.web.pages_base import PageRoute, check_form, error_page
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # Longest accepted values; the form carries them as maxlength and the post checks them here.
@@ -124,7 +124,7 @@ def log_call(
         "notes": notes,
     }
     try:
-        require_csrf(app, request, csrf)
+        check_form(app, request, csrf)
         _check_lengths(form)
         call = call_svc.CallInput(
             caller_number=caller_number,

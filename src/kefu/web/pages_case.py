@@ -20,13 +20,13 @@ from kefu.web import pages_labels as labels
 from kefu.web.auth import optional_actor
 from kefu.web.pages_base import (
     PageRoute,
+    check_form,
     error_list,
     error_page,
     form_version,
     login_redirect,
     page_app,
     render_page,
-    require_csrf,
 )
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -135,7 +135,7 @@ def act(
     app = page_app(request)
     typed = {"action": action, "text": text, "carrier": carrier, "tracking_no": tracking_no}
     try:
-        require_csrf(app, request, csrf)
+        check_form(app, request, csrf)
         parsed = _action(action)
         _too_long({"carrier": carrier, "tracking_no": tracking_no}, FIELD_LIMITS)
         limit = TEXT_LIMITS.get(text_param(parsed), 2000)
@@ -191,7 +191,7 @@ def message(
     is_internal = internal.lower() in ("true", "on", "1", "yes")
     typed = {"body": body, "internal": is_internal}
     try:
-        require_csrf(app, request, csrf)
+        check_form(app, request, csrf)
         _too_long({"body": body}, {"body": MESSAGE_LIMIT})
         message_svc.post_message(
             app.uow(),
@@ -223,7 +223,7 @@ async def evidence(
     upload = file if file is not None and file.filename else None
     data = await upload.read(max(app.policy.max_upload_bytes.values()) + 1) if upload else b""
     try:
-        require_csrf(app, request, csrf)
+        check_form(app, request, csrf)
         if upload is None:
             raise InvalidInput([NO_FILE])
         await run_in_threadpool(

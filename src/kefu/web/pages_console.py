@@ -54,21 +54,32 @@ def _errors(exc: DomainError) -> list[FieldError]:
     return error_list(exc)
 
 
-def _back_to_case(request: Request, actor: Actor, number: str, exc: DomainError) -> Response:
-    """The case page with the rejection on it; a case the actor cannot see gets a plain page."""
+def _back_to_case(
+    request: Request,
+    actor: Actor,
+    number: str,
+    exc: DomainError,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    """The case page with the rejection on it (and what was typed in its form); a case the
+    actor cannot see gets a plain page."""
     try:
-        return render_case(request, actor, number, _errors(exc), exc.status)
+        return render_case(request, actor, number, _errors(exc), exc.status, typed)
     except NotFound as missing:
         return render_page(request, "base.html", actor, 404, errors=error_list(missing))
 
 
 def _case_form(
-    request: Request, number: str, csrf: str, intent: Callable[[App, Actor], str]
+    request: Request,
+    number: str,
+    csrf: str,
+    intent: Callable[[App, Actor], str],
+    typed: dict[str, str] | None = None,
 ) -> Response:
     """A form on the case page: back to the case, or the case page with the rejection."""
 
     def refused(actor: Actor, exc: DomainError) -> Response:
-        return _back_to_case(request, actor, number, exc)
+        return _back_to_case(request, actor, number, exc, typed)
 
     return post_form(request, csrf, intent, refused=refused, login_next=f"/cases/{number}")
 
@@ -118,7 +129,8 @@ def assign(
         )
         return f"/cases/{number}"
 
-    return _case_form(request, number, csrf, assign_it)
+    # A select box offers the team again; the assignee is typed, and kept.
+    return _case_form(request, number, csrf, assign_it, typed={"assignee": assignee})
 
 
 def _flags_page(

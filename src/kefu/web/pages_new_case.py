@@ -17,13 +17,13 @@ from kefu.services import orders as order_svc
 from kefu.web.auth import optional_actor
 from kefu.web.pages_base import (
     PageRoute,
+    check_form,
     error_list,
     error_page,
     form_choice,
     login_redirect,
     page_app,
     render_page,
-    require_csrf,
 )
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -134,7 +134,7 @@ def file_case_form(
         "line_nos": [str(n) for n in line_nos or ()],
     }
     try:
-        require_csrf(app, request, csrf)
+        check_form(app, request, csrf)
         _check_lengths({**form, "order_no": order_no})
         data = case_svc.FileCaseInput(
             kind=form_choice(CaseKind, kind, "kind"),
