@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -281,6 +282,53 @@ def mail_smtpd(
         pass
     finally:
         controller.stop()
+
+
+def _say(line: str) -> None:
+    # Mail text (subjects, errors) is not rich markup; a long line wraps in the terminal, not here.
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@mail_cli.command("failures")
+def mail_failures(
+    limit: Annotated[int, typer.Option(min=1, help="at most this many of each kind")] = 100,
+) -> None:
+    """List inbound mail whose intake failed (retried, or given up) and outgoing mail given up."""
+    from kefu.mailroom import failures_report
+
+    app = _app()
+    upgrade_database(app.settings)
+    for line in failures_report(app, limit):
+        _say(line)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment or the password database
+        return "cli"
+
+
+@mail_cli.command("retake")
+def mail_retake(
+    mail_id: Annotated[int, typer.Argument(help="the #id `kefu mail failures` shows")],
+    by: Annotated[
+        str | None, typer.Option(help="who takes it in again, for the record (default: login)")
+    ] = None,
+) -> None:
+    """Take a given-up inbound mail in again from its stored raw bytes, once its cause is mended."""
+    from kefu.mailroom import retake, retake_report
+
+    app = _app()
+    upgrade_database(app.settings)
+    try:
+        done = retake(app, mail_id, by or _login_name())
+    except DomainError as exc:
+        _fail(exc)
+    for line in retake_report(done):
+        _say(line)
+    if done.failed_again:
+        raise typer.Exit(1)
 
 
 @calendar_cli.command("import")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from datetime import datetime
 
 import structlog
 from aiosmtpd.controller import Controller
@@ -14,7 +16,9 @@ from kefu.adapters.smtp_receiver import start_smtp_receiver
 from kefu.bootstrap import App
 from kefu.services.mail_intake import IntakeResult, intake_mail
 from kefu.services.mail_outbound import MailConfig, MailTransport, mail_handler
+from kefu.services.mail_retake import Retake, retake_mail
 from kefu.services.mail_retry import INTAKE_FAILED
+from kefu.services.mail_send_failures import reason_text
 from kefu.services.notifications import MAIL_TOPIC
 from kefu.services.relay import OutboxHandler
 
@@ -67,6 +71,19 @@ def take_in(app: App, raw: bytes) -> IntakeResult:
     return result
 
 
+def retake(app: App, mail_id: int, by: str) -> Retake:
+    """A given-up mail through the intake again, from its stored raw bytes (`kefu mail retake`)."""
+    return retake_mail(
+        app.uow(),
+        app.storage,
+        mail_id=mail_id,
+        by=by,
+        now=app.clock.now(),
+        policy=app.policy,
+        mail=mail_config(app),
+    )
+
+
 def _store(app: App, raw: bytes) -> None:
     take_in(app, raw)
 
@@ -109,3 +126,92 @@ def poll_imap_if_due(app: App) -> FetchResult | None:
 def start_receiver(app: App, host: str, port: int) -> Controller:
     """The built-in SMTP server: every accepted mail goes through the intake before the 250."""
     return start_smtp_receiver(host, port, lambda raw, _from, _to: _store(app, raw))
+
+
+# What `kefu mail failures` and `kefu mail retake` print: zh-CN first, then English.
+_STATE = {
+    "given_up": "已放弃 given up",
+    "retaking": "重新接收中 being retaken",
+    "retrying": "自动重试中 retried by itself",
+}
+_VERDICT = {
+    "case_opened": "已立案 a case was opened",
+    "case_rejected": "已立案，但筛查未予受理 a case was opened, and screening refused it",
+    "threaded": "已并入案件 added to its case",
+    "ignored": "已记录，不立案 recorded, no case",
+    "rejected": "未受理 refused",
+    "duplicate": "此前已接收 taken in before",
+}
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "-"
+
+
+def _one_line(text: str, width: int = 300) -> str:
+    # Database errors span lines (psycopg adds CONTEXT, LINE …): one line per fact in a listing.
+    return " ".join(text.split())[:width]
+
+
+def _error_line(error: str) -> str:
+    # SQLAlchemy appends the statement and its parameters (the mail's own text, often long);
+    # the cause comes before them. The whole error stays in mail_intake_failures.last_error.
+    return _one_line(error.split("[SQL: ", 1)[0])
+
+
+def failures_report(app: App, limit: int) -> list[str]:
+    """Inbound mail whose intake failed and is not taken in, then outgoing mail given up."""
+    with app.reader() as uow:
+        failing = uow.channels.mail.failing(limit)
+        unsent = uow.channels.mail.outbound_failed(limit)
+    if not failing:
+        lines = ["没有接收失败的邮件 / no inbound mail is failing"]
+    else:
+        lines = [f"接收失败的邮件 / inbound mail whose intake failed: {len(failing)}"]
+    for mail in failing:
+        f, pad = mail.failure, " " * 7
+        ref = f"#{mail.mail_id}" if mail.mail_id is not None else "-"
+        lines += [
+            f"{ref:<6} {_STATE[mail.state]}  {mail.message_key}",
+            f"{pad}发件人 from {f.peer or '-'} · 主题 subject {_one_line(f.subject) or '-'}",
+            f"{pad}失败 failures {f.attempts}，首次 first {_when(f.first_failed_at)}，"
+            f"最近 last {_when(f.last_failed_at)}",
+            f"{pad}最后错误 last error: {_error_line(f.last_error)}",
+        ]
+        if f.retakes:
+            lines.append(
+                f"{pad}已重新接收 retaken {f.retakes} 次 times，"
+                f"最近 last {_when(f.retaken_at)}，由 by {f.retaken_by or '-'}"
+            )
+        if mail.mail_id is not None:
+            lines.append(f"{pad}重新接收 / take it in again: kefu mail retake {mail.mail_id}")
+    if unsent:
+        lines.append(f"未能发出的邮件 / outgoing mail given up: {len(unsent)}")
+    for record in unsent:
+        detail = json.loads(record.detail or "{}")
+        zh, en = reason_text(record.reason, int(detail.get("attempts", 0)))
+        lines += [
+            f"#{record.id:<5} {record.peer} · {_one_line(record.subject)} · "
+            f"{_when(record.created_at)}",
+            f"{' ' * 7}{zh} / {en}: {_one_line(str(detail.get('error', '')))}",
+        ]
+    return lines
+
+
+def retake_report(retake: Retake) -> list[str]:
+    """What a retake did, in words: the case it reached, or the error it failed with again."""
+    mail_id, result = retake.mail_id, retake.result
+    if retake.failed_again:
+        error = retake.failure.last_error if retake.failure else ""
+        return [
+            f"重新接收邮件 #{mail_id} 仍然失败，邮件仍为已放弃 / "
+            f"mail #{mail_id} still fails to be taken in; it stays given up",
+            f"  错误 error: {_error_line(error)}",
+        ]
+    case = f"，案件 case {result.case_number}" if result.case_number else ""
+    lines = [
+        f"已重新接收邮件 #{mail_id} / mail #{mail_id} taken in again: "
+        f"{_VERDICT.get(result.verdict, result.verdict)}{case}"
+    ]
+    lines += [f"  {f.field}: {f.zh} / {f.en}" for f in result.fields]
+    return lines

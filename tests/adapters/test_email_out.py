@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
 
-from kefu.adapters.email_out import MAX_REFERENCES, build_reply, reply_subject, send_via_smtp
+from kefu.adapters.email_out import (
+    MAX_REFERENCES,
+    Undeliverable,
+    build_reply,
+    needs_smtputf8,
+    reply_subject,
+    send_via_smtp,
+    smtp_address,
+)
 from kefu.adapters.email_parser import parse_email, text_for_case
 from kefu.adapters.smtp_receiver import start_smtp_receiver
 
@@ -123,3 +133,61 @@ def test_send_via_smtp_over_loopback(loopback_port: int) -> None:
     parsed = parse_email(raw)
     assert parsed.message_id == msg["Message-ID"]
     assert parsed.text.strip() == "您好，退款已受理，预计3个工作日到账。"
+
+
+@pytest.mark.parametrize(
+    ("mailbox", "expected"),
+    [
+        ("li@例子.中国", "li@xn--fsqu00a.xn--fiqs8s"),
+        ("张三 <li@例子。中国>", "li@xn--fsqu00a.xn--fiqs8s"),  # an ideographic full stop is a dot
+        (
+            "张三@例子.中国",
+            "张三@xn--fsqu00a.xn--fiqs8s",
+        ),  # the local part is its server's business
+        ("Buyer@Example.COM", "Buyer@Example.COM"),
+    ],
+)
+def test_the_domain_goes_out_as_idna_a_labels(mailbox: str, expected: str) -> None:
+    assert smtp_address(mailbox).addr_spec == expected
+    assert a_reply(to=mailbox)["To"].addresses[0].addr_spec == expected
+
+
+def test_an_idn_domain_alone_keeps_the_mail_ascii() -> None:
+    msg = a_reply(to="li@例子.中国")
+    assert msg.as_bytes().isascii()
+    assert not needs_smtputf8(msg)
+
+
+def test_a_utf8_local_part_makes_an_rfc_6532_mail() -> None:
+    msg = a_reply(to="张三@例子.中国")
+    assert needs_smtputf8(msg)
+    # UTF-8 in the header, not RFC 2047 words, which no server or client reads as an address.
+    assert "\r\nTo: 张三@xn--fsqu00a.xn--fiqs8s\r\n".encode() in msg.as_bytes()
+    assert parse_email(msg.as_bytes()).to == ["张三@xn--fsqu00a.xn--fiqs8s"]
+
+
+@pytest.mark.parametrize(
+    "mailbox", ["", "no-at-sign", "li@" + "例" * 64 + ".中国", "li@例子..中国"]
+)
+def test_an_address_no_server_takes_is_undeliverable(mailbox: str) -> None:
+    with pytest.raises(Undeliverable) as caught:
+        a_reply(to=mailbox)
+    assert caught.value.code == "bad_address"
+
+
+def test_a_5xx_is_undeliverable_and_a_4xx_is_not(loopback_port: int) -> None:
+    def refuse(raw: bytes, _from: str, _to: list[str]) -> None:
+        raise RuntimeError("storage is down")  # our receiver answers 451 for this
+
+    controller = start_smtp_receiver("127.0.0.1", loopback_port, refuse, size_limit=4000)
+    try:
+        with pytest.raises(Undeliverable) as caught:  # 552 at MAIL FROM: the mail is too big
+            send_via_smtp(a_reply(body_text="长" * 4000), "127.0.0.1", loopback_port, timeout=5)
+        with pytest.raises(smtplib.SMTPDataError) as later:  # 451: may pass, so not given up
+            send_via_smtp(a_reply(body_text="短"), "127.0.0.1", loopback_port, timeout=5)
+    finally:
+        controller.stop()
+    assert caught.value.code == "smtp_refused"
+    assert "552" in str(caught.value)
+    assert not isinstance(later.value, Undeliverable)
+    assert later.value.smtp_code == 451

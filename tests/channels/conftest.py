@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from kefu.bootstrap import App
 from kefu.services.mail_intake import IntakeResult, intake_mail
@@ -68,3 +70,54 @@ def relay_mail(app: App, transport: MailTransport) -> int:
     return relay_outbox(
         app.uow, worker_id="test", now=app.clock.now(), handlers={MAIL_TOPIC: handler}
     )
+
+
+# A mail whose intake fails for real: the database refuses the case a POISON mail would open,
+# the way a value some column cannot hold did before the parser cleaned such text.
+POISON = "<poison@example.com>"
+WHY = "this mail always breaks the intake"
+FAULT = DBAPIError  # whichever path the refused INSERT took (db/driver.py wraps sqlite3's)
+
+_ARM = {
+    "sqlite": [
+        "CREATE TRIGGER poison_case BEFORE INSERT ON cases WHEN NEW.subject LIKE 'POISON%' "
+        f"BEGIN SELECT RAISE(ABORT, '{WHY}'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION poison_case() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.subject LIKE 'POISON%' THEN RAISE EXCEPTION '{WHY}'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER poison_case BEFORE INSERT ON cases FOR EACH ROW "
+        "EXECUTE FUNCTION poison_case()",
+    ],
+}
+_DISARM = {
+    "sqlite": ["DROP TRIGGER IF EXISTS poison_case"],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS poison_case ON cases",
+        "DROP FUNCTION IF EXISTS poison_case()",
+    ],
+}
+
+
+@pytest.fixture
+def poisoned(app: App) -> Iterator[Callable[[bool], None]]:
+    """poisoned(True): the database refuses the case a POISON mail opens; poisoned(False): no
+    longer. Disarmed at the end whatever happened (PostgreSQL keeps its test database)."""
+    dialect = app.engine.dialect.name
+
+    def run(statements: list[str]) -> None:
+        with app.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+
+    def arm(on: bool) -> None:
+        run(_ARM[dialect] if on else _DISARM[dialect])
+
+    try:
+        yield arm
+    finally:
+        run(_DISARM[dialect])
+
+
+def poison_mail() -> bytes:
+    return a_mail(subject="POISON 耳机坏了", message_id=POISON)

@@ -1,19 +1,18 @@
 """A mail whose intake keeps failing: retried, each failure counted, then given up.
 
-The failure is a real one: a trigger in the database refuses the case a POISON mail would open,
-the way a value some column cannot hold did before the parser cleaned such text."""
+The failure is a real one: a trigger in the database refuses the case a POISON mail would open
+(the `poisoned` fixture), the way a value some column cannot hold did before the parser cleaned
+such text."""
 
 from __future__ import annotations
 
 import json
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App, build_app
@@ -21,55 +20,16 @@ from kefu.db.channels import MailFailure
 from kefu.mailroom import poll_imap, start_receiver
 from kefu.services.mail_retry import MAX_FAILED_ATTEMPTS, RETRY_WINDOW
 from tests.adapters.test_imap_fetcher import PASSWORD, USER, Imap, dovecot, imap  # noqa: F401
-from tests.channels.conftest import OUR_ADDRESS, a_mail, free_port, take_in
-
-POISON = "<poison@example.com>"
-WHY = "this mail always breaks the intake"
-FAULT = DBAPIError  # whichever path the refused INSERT took (db/driver.py wraps sqlite3's)
-
-_ARM = {
-    "sqlite": [
-        "CREATE TRIGGER poison_case BEFORE INSERT ON cases WHEN NEW.subject LIKE 'POISON%' "
-        f"BEGIN SELECT RAISE(ABORT, '{WHY}'); END"
-    ],
-    "postgresql": [
-        "CREATE FUNCTION poison_case() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"IF NEW.subject LIKE 'POISON%' THEN RAISE EXCEPTION '{WHY}'; END IF; RETURN NEW; END $$",
-        "CREATE TRIGGER poison_case BEFORE INSERT ON cases FOR EACH ROW "
-        "EXECUTE FUNCTION poison_case()",
-    ],
-}
-_DISARM = {
-    "sqlite": ["DROP TRIGGER IF EXISTS poison_case"],
-    "postgresql": [
-        "DROP TRIGGER IF EXISTS poison_case ON cases",
-        "DROP FUNCTION IF EXISTS poison_case()",
-    ],
-}
-
-
-@pytest.fixture
-def poisoned(app: App) -> Iterator[Callable[[bool], None]]:
-    """poisoned(True): the database refuses the case a POISON mail opens; poisoned(False): no
-    longer. Disarmed at the end whatever happened (PostgreSQL keeps its test database)."""
-    dialect = app.engine.dialect.name
-
-    def run(statements: list[str]) -> None:
-        with app.engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-
-    def arm(on: bool) -> None:
-        run(_ARM[dialect] if on else _DISARM[dialect])
-
-    try:
-        yield arm
-    finally:
-        run(_DISARM[dialect])
-
-
-def _poison() -> bytes:
-    return a_mail(subject="POISON 耳机坏了", message_id=POISON)
+from tests.channels.conftest import (
+    FAULT,
+    OUR_ADDRESS,
+    POISON,
+    WHY,
+    a_mail,
+    free_port,
+    poison_mail,
+    take_in,
+)
 
 
 def _rows(app: App) -> dict[str, Any]:
@@ -86,7 +46,7 @@ def test_a_failing_mail_is_retried_then_recorded_as_rejected(
     app: App, clock: FixedClock, poisoned: Callable[[bool], None]
 ) -> None:
     poisoned(True)
-    raw = _poison()
+    raw = poison_mail()
     first = clock.now()
     for _ in range(MAX_FAILED_ATTEMPTS + 2):  # a few quick retries, then more within the window
         with pytest.raises(FAULT, match=WHY):
@@ -126,10 +86,10 @@ def test_many_quick_failures_alone_do_not_give_a_mail_up(
     poisoned(True)
     for _ in range(MAX_FAILED_ATTEMPTS * 3):  # a failure that hits every mail, noticed in time
         with pytest.raises(FAULT, match=WHY):
-            take_in(app, _poison())
+            take_in(app, poison_mail())
     clock.advance(RETRY_WINDOW - timedelta(seconds=1))
     with pytest.raises(FAULT, match=WHY):
-        take_in(app, _poison())
+        take_in(app, poison_mail())
     assert POISON not in _rows(app)
 
 
@@ -139,10 +99,10 @@ def test_a_mail_that_fails_a_few_times_is_taken_in_when_it_works(
     poisoned(True)
     for _ in range(2):
         with pytest.raises(FAULT, match=WHY):
-            take_in(app, _poison())
+            take_in(app, poison_mail())
     poisoned(False)  # whatever broke it was mended
     clock.advance(RETRY_WINDOW * 2)
-    result = take_in(app, _poison())
+    result = take_in(app, poison_mail())
     assert result.verdict == "case_opened"
     assert _rows(app)[POISON].verdict == "case_opened"
     failure = _failure(app)
@@ -160,7 +120,7 @@ def test_over_smtp_a_failing_mail_is_deferred_until_it_is_given_up(
     def send() -> int:
         with smtplib.SMTP("127.0.0.1", port) as smtp:
             try:
-                smtp.sendmail("buyer@example.com", [OUR_ADDRESS], _poison())
+                smtp.sendmail("buyer@example.com", [OUR_ADDRESS], poison_mail())
             except smtplib.SMTPDataError as exc:
                 return exc.smtp_code
             return 250
@@ -189,7 +149,7 @@ def test_a_failing_mail_blocks_nothing_and_leaves_the_mailbox_in_the_end(
     try:
         imap.deliver(
             a_mail(message_id="<before@example.com>", sender="b1@example.com"),
-            _poison(),
+            poison_mail(),
             a_mail(message_id="<after@example.com>", sender="b2@example.com"),
         )
         polls = []

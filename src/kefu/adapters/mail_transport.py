@@ -22,7 +22,8 @@ class SmtpTransport:
     delivers: bool = True
 
     def send(self, msg: EmailMessage) -> None:
-        """Send or raise (the outbox retries); recipients the server refused are logged."""
+        """Send or raise: Undeliverable when sending again cannot help (the mail is given up),
+        anything else when it may (the outbox retries). Recipients refused are logged."""
         refused = send_via_smtp(
             msg,
             self.host,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +15,10 @@ from kefu.db.schema import users
 from kefu.db.schema_channels import calls, mail_intake_failures, mail_messages
 
 INBOUND, OUTBOUND = "inbound", "outbound"
+# Verdict of a given-up inbound mail while it is taken in again by hand (services/mail_retake):
+# the intake treats the row as not there yet and its result replaces the row (`MailRepo.add`).
+RETAKING = "retaking"
+GIVEN_UP_REASON = "intake_failed"  # services/mail_retry.INTAKE_FAILED
 
 
 @dataclass(frozen=True)
@@ -35,12 +39,45 @@ class MailRecord:
 
 @dataclass(frozen=True)
 class MailFailure:
-    """Failed intakes of one inbound mail (services/mail_retry)."""
+    """Failed intakes of one inbound mail (services/mail_retry), and its retakes by hand."""
 
     attempts: int
     first_failed_at: datetime
     last_failed_at: datetime
     last_error: str
+    peer: str = ""
+    subject: str = ""
+    retakes: int = 0
+    retaken_at: datetime | None = None
+    retaken_by: str = ""
+
+
+@dataclass(frozen=True)
+class FailingMail:
+    """An inbound mail whose intake failed and that is not taken in yet (`kefu mail failures`).
+
+    state: `retrying` (it comes again by itself; no mail row yet), `given_up` (its row says
+    rejected / intake_failed) or `retaking` (a retake by hand that has not finished).
+    """
+
+    mail_id: int | None
+    message_key: str
+    state: str
+    failure: MailFailure
+
+
+def _failure(r: RowMapping) -> MailFailure:
+    return MailFailure(
+        r["attempts"],
+        r["first_failed_at"],
+        r["last_failed_at"],
+        r["last_error"],
+        r["peer"],
+        r["subject"],
+        r["retakes"],
+        r["retaken_at"],
+        r["retaken_by"],
+    )
 
 
 def _mail(r: RowMapping) -> MailRecord:
@@ -63,6 +100,11 @@ def _mail(r: RowMapping) -> MailRecord:
 class MailRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def by_id(self, mail_id: int) -> MailRecord | None:
+        row = self.conn.execute(select(mail_messages).where(mail_messages.c.id == mail_id))
+        found = row.mappings().first()
+        return _mail(found) if found else None
 
     def by_message_id(self, message_id: str) -> MailRecord | None:
         row = (
@@ -101,7 +143,11 @@ class MailRepo:
         detail: str = "",
         now: datetime,
     ) -> bool:
-        """Insert the record; False (and nothing written) when the Message-ID is already known."""
+        """Insert the record; False (and nothing written) when the Message-ID is already known.
+
+        A row being retaken (verdict `retaking`) is not "known": the record replaces it, keeping
+        its id, so the mail an admin named keeps its number whatever the intake made of it.
+        """
         values = {
             "message_id": message_id,
             "direction": direction,
@@ -121,11 +167,20 @@ class MailRepo:
             self.conn.execute(insert(mail_messages).values(**values))
         except IntegrityError:
             savepoint.rollback()
-            return False
+            taken = self.conn.execute(
+                update(mail_messages)
+                .where(
+                    mail_messages.c.message_id == message_id, mail_messages.c.verdict == RETAKING
+                )
+                .values(**values)
+            )
+            return taken.rowcount == 1
         savepoint.commit()
         return True
 
-    def note_failure(self, message_key: str, error: str, now: datetime) -> MailFailure:
+    def note_failure(
+        self, message_key: str, error: str, now: datetime, *, peer: str = "", subject: str = ""
+    ) -> MailFailure:
         """Count one more failed intake of the mail `message_key` (kept across restarts)."""
         t = mail_intake_failures
         savepoint = self.conn.begin_nested()  # a racer may insert the first failure too
@@ -137,6 +192,8 @@ class MailRepo:
                     first_failed_at=now,
                     last_failed_at=now,
                     last_error=error,
+                    peer=peer[:200],
+                    subject=subject[:300],
                 )
             )
         except IntegrityError:
@@ -156,18 +213,75 @@ class MailRepo:
         """How often the mail's intake failed so far, or None if it never did."""
         t = mail_intake_failures
         row = self.conn.execute(select(t).where(t.c.message_key == message_key)).mappings().first()
-        if row is None:
-            return None
-        return MailFailure(
-            row["attempts"], row["first_failed_at"], row["last_failed_at"], row["last_error"]
+        return _failure(row) if row is not None else None
+
+    def begin_retake(self, mail_id: int) -> bool:
+        """Mark a given-up inbound mail (or one whose retake was cut short) as being retaken;
+        False when it is neither (never given up, or taken in meanwhile)."""
+        m = mail_messages
+        given_up = and_(m.c.verdict == "rejected", m.c.reason == GIVEN_UP_REASON)
+        marked = self.conn.execute(
+            update(m)
+            .where(
+                m.c.id == mail_id, m.c.direction == INBOUND, or_(given_up, m.c.verdict == RETAKING)
+            )
+            .values(verdict=RETAKING)
+        )
+        return marked.rowcount == 1
+
+    def note_retake(self, message_key: str, by: str, now: datetime) -> None:
+        """Who took the mail in again by hand, and when (the last one; `retakes` counts all)."""
+        t = mail_intake_failures
+        self.conn.execute(
+            update(t)
+            .where(t.c.message_key == message_key)
+            .values(retakes=t.c.retakes + 1, retaken_at=now, retaken_by=by[:100])
         )
 
-    def set_verdict(self, message_id: str, verdict: str) -> None:
-        self.conn.execute(
-            update(mail_messages)
-            .where(mail_messages.c.message_id == message_id)
-            .values(verdict=verdict)
+    def failing(self, limit: int = 200) -> list[FailingMail]:
+        """Inbound mail whose intake failed and that is not taken in: most recent failure first."""
+        t, m = mail_intake_failures, mail_messages
+        waiting = or_(
+            m.c.id.is_(None),
+            and_(m.c.verdict == "rejected", m.c.reason == GIVEN_UP_REASON),
+            m.c.verdict == RETAKING,
         )
+        rows = self.conn.execute(
+            select(t, m.c.id.label("mail_id"), m.c.verdict)
+            .select_from(t.outerjoin(m, m.c.message_id == t.c.message_key))
+            .where(waiting)
+            .order_by(t.c.last_failed_at.desc(), t.c.message_key)
+            .limit(limit)
+        ).mappings()
+        found = []
+        for r in rows:
+            if r["mail_id"] is None:
+                state = "retrying"
+            else:
+                state = RETAKING if r["verdict"] == RETAKING else "given_up"
+            found.append(FailingMail(r["mail_id"], r["message_key"], state, _failure(r)))
+        return found
+
+    def set_verdict(
+        self, message_id: str, verdict: str, *, reason: str | None = None, detail: str = ""
+    ) -> None:
+        """Set the verdict; with `reason`, the reason and detail too (a mail given up)."""
+        values = {"verdict": verdict}
+        if reason is not None:
+            values.update(reason=reason, detail=detail)
+        self.conn.execute(
+            update(mail_messages).where(mail_messages.c.message_id == message_id).values(**values)
+        )
+
+    def outbound_failed(self, limit: int = 100) -> list[MailRecord]:
+        """Outgoing mail given up (verdict failed), most recent first."""
+        rows = self.conn.execute(
+            select(mail_messages)
+            .where(mail_messages.c.direction == OUTBOUND, mail_messages.c.verdict == "failed")
+            .order_by(mail_messages.c.id.desc())
+            .limit(limit)
+        ).mappings()
+        return [_mail(r) for r in rows]
 
     def for_case(self, case_id: int) -> list[MailRecord]:
         rows = self.conn.execute(

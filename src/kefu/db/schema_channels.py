@@ -29,8 +29,8 @@ mail_messages = Table(
     Column("subject", String(300), nullable=False, server_default=""),
     Column("raw_sha256", String(64), nullable=False),
     Column("raw_size", Integer, nullable=False),
-    # inbound: case_opened | case_rejected | threaded | ignored | rejected;
-    # outbound: queued | sent | logged
+    # inbound: case_opened | case_rejected | threaded | ignored | rejected | retaking (a given-up
+    # mail being taken in again by hand); outbound: queued | sent | logged | failed
     Column("verdict", String(20), nullable=False),
     Column("reason", String(40), nullable=False, server_default=""),
     Column("detail", Text, nullable=False, server_default=""),
@@ -41,6 +41,8 @@ mail_messages = Table(
 
 # Inbound mail whose intake failed and that will come again (SMTP 451, IMAP left unseen): how
 # often and since when, so a mail that keeps failing is given up in the end (services/mail_retry).
+# Sender and subject name a mail that has no row in mail_messages yet (`kefu mail failures`);
+# the retake columns record who last took a given-up mail in again, and when (mail_retake).
 mail_intake_failures = Table(
     "mail_intake_failures",
     metadata,
@@ -49,6 +51,11 @@ mail_intake_failures = Table(
     Column("first_failed_at", UTCDateTime(), nullable=False),
     Column("last_failed_at", UTCDateTime(), nullable=False),
     Column("last_error", Text, nullable=False, server_default=""),
+    Column("peer", String(200), nullable=False, server_default=""),
+    Column("subject", String(300), nullable=False, server_default=""),
+    Column("retakes", Integer, nullable=False, server_default="0"),
+    Column("retaken_at", UTCDateTime(), nullable=True),
+    Column("retaken_by", String(100), nullable=False, server_default=""),
 )
 
 calls = Table(

@@ -11,7 +11,7 @@ from typing import Any
 
 from kefu.adapters.email_parser import ParsedEmail, parse_email, text_for_case
 from kefu.adapters.storage import BlobStorage
-from kefu.db.channels import INBOUND
+from kefu.db.channels import INBOUND, RETAKING
 from kefu.domain.case import MAX_DESCRIPTION, Case
 from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound
 from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Channel, FeedbackType, Role, Visibility
@@ -122,7 +122,7 @@ def _take_in(
     key, parsed = stamp.key, stamp.parsed
     with uow:
         known = uow.channels.mail.by_message_id(key)
-        if known is not None:
+        if known is not None and known.verdict != RETAKING:  # a retake: its result replaces it
             number = uow.cases.get(known.case_id).number if known.case_id else None
             if known.direction != INBOUND:
                 return IntakeResult(key, IGNORED, "own_message", number)

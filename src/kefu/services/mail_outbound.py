@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
 import structlog
 
-from kefu.adapters.email_out import LOOP_HEADER, build_reply
+from kefu.adapters.email_out import LOOP_HEADER, Undeliverable, build_reply
 from kefu.adapters.storage import BlobStorage
 from kefu.db.channels import INBOUND, OUTBOUND, MailRecord
 from kefu.db.outbox import OutboxRow
@@ -18,7 +18,15 @@ from kefu.domain.case import Case
 from kefu.domain.errors import FieldError
 from kefu.domain.screening import Outcome, ReasonCode
 from kefu.domain.workflow import Status
+from kefu.services.mail_send_failures import (
+    FAILED,
+    MAX_SEND_ATTEMPTS,
+    SEND_FAILED,
+    Outgoing,
+    give_up_sending,
+)
 from kefu.services.notifications import MAIL_TOPIC
+from kefu.services.relay import GaveUp
 from kefu.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("kefu.mail")
@@ -37,7 +45,9 @@ class MailConfig:
 
     @property
     def domain(self) -> str:
-        return self.from_addr.rpartition("@")[2] or "localhost"
+        """The From domain as Message-IDs carry it: ASCII (IDNA A-labels), as headers need."""
+        domain = self.from_addr.rpartition("@")[2].strip(" >") or "localhost"
+        return domain if domain.isascii() else domain.encode("idna").decode("ascii")
 
 
 class MailTransport(Protocol):
@@ -175,9 +185,21 @@ def _thread(mails: list[MailRecord]) -> tuple[MailRecord | None, list[str]]:
     return last_in, [m.message_id for m in mails]
 
 
-def _compose(
-    uow: UnitOfWork, row: OutboxRow, mail: MailConfig
-) -> tuple[EmailMessage, int | None, str] | None:
+@dataclass(frozen=True)
+class _Draft:
+    """What a mail_out row sends: to whom, about what, threaded under which mail."""
+
+    number: str
+    case_id: int | None
+    to: str
+    subject: str
+    body: str
+    in_reply_to: str | None
+    references: list[str]
+    automatic: bool
+
+
+def _draft(uow: UnitOfWork, row: OutboxRow) -> _Draft:
     p = row.payload
     number = str(p.get("case_number") or "")
     automatic = p.get("kind") in ("ack", "auto_answer")
@@ -194,27 +216,36 @@ def _compose(
         in_reply_to = last_in.message_id if last_in else (refs[-1] if refs else None)
         if p.get("kind") == "ack":
             body = ack_body(uow, case)
-    if not to:
-        return None
-    msg = build_reply(
-        case_number=number or "KF",
-        to=to,
-        subject=subject,
-        body_text=body if automatic else body + _FOOTER,
-        from_addr=mail.from_addr,
-        in_reply_to=in_reply_to,
-        references=refs,
-        domain=mail.domain,
-        automatic=automatic,
-    )
+    return _Draft(number, case_id, to, subject, body, in_reply_to, refs, automatic)
+
+
+def _message_id(row: OutboxRow, number: str, mail: MailConfig) -> str:
     # The id derives from the outbox row: a retried send carries the same Message-ID, so the
     # buyer's client shows one mail and our record of it is written once.
+    return f"<kefu.{row.id}.{number or 'answer'}@{mail.domain}>"
+
+
+def _build(draft: _Draft, message_id: str, mail: MailConfig) -> EmailMessage:
+    """The mail; raises Undeliverable when the recipient is no address a server takes."""
+    number = draft.number
+    msg = build_reply(
+        case_number=number or "KF",
+        to=draft.to,
+        subject=draft.subject,
+        body_text=draft.body if draft.automatic else draft.body + _FOOTER,
+        from_addr=mail.from_addr,
+        in_reply_to=draft.in_reply_to,
+        references=draft.references,
+        domain=mail.domain,
+        automatic=draft.automatic,
+    )
     del msg["Message-ID"]
-    msg["Message-ID"] = f"<kefu.{row.id}.{number or 'answer'}@{mail.domain}>"
+    msg["Message-ID"] = message_id
     if not number:
+        subject = draft.subject
         msg.replace_header("Subject", f"Re: {subject}".strip() if subject else "kefu 客服")
         msg.replace_header(LOOP_HEADER, f"answer@{mail.domain}")
-    return msg, case_id, to
+    return msg
 
 
 def send_outbox_mail(
@@ -226,32 +257,60 @@ def send_outbox_mail(
     now: datetime,
     mail: MailConfig,
 ) -> str | None:
-    """Build, record (Message-ID → case) and send one queued mail; raising means retry later."""
+    """Build, record (Message-ID → case) and send one queued mail; raising means retry later.
+
+    Raises GaveUp (the relay will not retry) after recording the mail as failed and noting it
+    on the case: when it cannot be delivered at all (`Undeliverable`: no usable address, a 5xx,
+    SMTPUTF8 missing) or its MAX_SEND_ATTEMPTS-th attempt failed too.
+    """
     with uow:
-        composed = _compose(uow, row, mail)
-    if composed is None:
+        draft = _draft(uow, row)
+    if not draft.to:
         log.warning("mail_without_recipient", outbox_id=row.id)
         return None
-    msg, case_id, to = composed
-    message_id = str(msg["Message-ID"])
+    message_id = _message_id(row, draft.number, mail)
+    kind = str(row.payload.get("kind", ""))
+    out = Outgoing(message_id, draft.case_id, draft.to, draft.subject, kind)
+    attempts = row.attempts + 1  # this one included
+
+    def give_up(reason: str, error: str) -> GaveUp:
+        # Reads `out` when called: once the mail is built and stored, with its raw bytes.
+        done = give_up_sending(uow, out, reason=reason, error=error, attempts=attempts, now=now)
+        return GaveUp(done)
+
+    try:
+        msg = _build(draft, message_id, mail)
+    except Undeliverable as exc:
+        raise give_up(exc.code, str(exc)) from exc
     raw = msg.as_bytes()
     blob = storage.put(raw)
+    out = replace(out, subject=str(msg["Subject"]), raw_sha256=blob.sha256, raw_size=len(raw))
     with uow:
         # Recorded before sending: a buyer answering at once already threads back to the case.
-        uow.channels.mail.add(
+        fresh = uow.channels.mail.add(
             message_id=message_id,
             direction=OUTBOUND,
-            case_id=case_id,
-            peer=to,
-            subject=str(msg["Subject"]),
+            case_id=draft.case_id,
+            peer=draft.to,
+            subject=out.subject,
             raw_sha256=blob.sha256,
             raw_size=len(raw),
             verdict=QUEUED,
-            reason=str(row.payload.get("kind", "")),
+            reason=kind,
             now=now,
         )
+        known = None if fresh else uow.channels.mail.by_message_id(message_id)
         uow.commit()
-    transport.send(msg)
+    if known is not None and known.verdict == FAILED:  # given up; the relay died before the end
+        raise GaveUp(f"{known.reason}: given up before")
+    try:
+        transport.send(msg)
+    except Undeliverable as exc:
+        raise give_up(exc.code, str(exc)) from exc
+    except Exception as exc:
+        if attempts < MAX_SEND_ATTEMPTS:
+            raise  # it may pass: the relay tries again later, with backoff
+        raise give_up(SEND_FAILED, f"{type(exc).__name__}: {exc}") from exc
     with uow:
         uow.channels.mail.set_verdict(message_id, SENT if transport.delivers else LOGGED)
         uow.commit()
@@ -267,6 +326,16 @@ def mail_handler(
     """The relay's handler for `mail_out` rows."""
 
     def handle(row: OutboxRow, now: datetime) -> None:
-        send_outbox_mail(uow_factory(), storage, transport, row=row, now=now, mail=mail)
+        try:
+            send_outbox_mail(uow_factory(), storage, transport, row=row, now=now, mail=mail)
+        except GaveUp:
+            raise
+        except Exception as exc:
+            # Failing before the send (the case, the blob store): bounded all the same. There
+            # may be no mail record to mark, so the outbox row and the log keep the error.
+            if row.attempts + 1 < MAX_SEND_ATTEMPTS:
+                raise
+            log.error("mail_send_gave_up", outbox_id=row.id, reason=SEND_FAILED, error=str(exc))
+            raise GaveUp(f"{SEND_FAILED}: {type(exc).__name__}: {exc}") from exc
 
     return handle

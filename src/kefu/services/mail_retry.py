@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from kefu.db.channels import INBOUND
+from kefu.db.channels import GIVEN_UP_REASON, INBOUND, RETAKING
 from kefu.domain.text_faults import showable
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -20,7 +20,7 @@ from kefu.services.unit_of_work import UnitOfWork
 # days a sending server keeps retrying.
 MAX_FAILED_ATTEMPTS = 5
 RETRY_WINDOW = timedelta(hours=6)
-INTAKE_FAILED = "intake_failed"  # reason of the rejected row of a mail given up
+INTAKE_FAILED = GIVEN_UP_REASON  # reason of the rejected row of a mail given up
 _REJECTED = "rejected"  # mail_intake.REJECTED: a mail given up opened no case
 _ERROR_CHARS = 1000
 
@@ -42,22 +42,30 @@ def record_failure(
     one-shot `kefu mail fetch` runs. Giving up writes the mail's own row (verdict `rejected`,
     reason `intake_failed`); the raw mail was stored before the intake began. Raises when the
     database cannot record it either, so the mail is retried like before.
+
+    A mail being retaken by hand (`mail_retake`) that fails is given up again at once: the
+    admin who asked is there to read the error, and nothing would bring the mail back anyway.
     """
     # The error may quote the very text that failed (NUL, lone surrogates): stored escaped.
     text = showable(f"{type(error).__name__}: {error}"[:_ERROR_CHARS])
     with uow:
         mail = uow.channels.mail
-        if mail.by_message_id(message_key) is not None:
+        known = mail.by_message_id(message_key)
+        if known is not None and known.verdict != RETAKING:
             return False  # finished after all (a racer, a failure after COMMIT): the retry says so
-        failure = mail.note_failure(message_key, text, now)
+        failure = mail.note_failure(message_key, text, now, peer=peer, subject=subject)
         first = failure.first_failed_at
-        give_up = failure.attempts >= MAX_FAILED_ATTEMPTS and now - first >= RETRY_WINDOW
+        retake = known is not None
+        give_up = retake or (
+            failure.attempts >= MAX_FAILED_ATTEMPTS and now - first >= RETRY_WINDOW
+        )
         if give_up:
             detail = {
                 "error": text,
                 "failures_recorded": failure.attempts,
                 "first_failure": first.isoformat(),
             }
+            # Replaces the `retaking` row of a retake (MailRepo.add), keeping its id.
             mail.add(
                 message_id=message_key,
                 direction=INBOUND,

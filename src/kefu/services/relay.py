@@ -35,6 +35,11 @@ def _recipients(uow: UnitOfWork, row: OutboxRow) -> set[int]:
 OutboxHandler = Callable[[OutboxRow, datetime], None]
 
 
+class GaveUp(Exception):
+    """Raised by a handler that recorded why its row can never be delivered (a mail refused
+    for good, or failing too long): the row is done with, its error kept, and not retried."""
+
+
 def relay_outbox(
     uow_factory: Callable[[], UnitOfWork],
     *,
@@ -46,6 +51,7 @@ def relay_outbox(
     """Deliver one batch; a failing row is retried later with backoff. Returns rows sent.
 
     Rows whose topic has a handler (e.g. `mail_out`) go to it; the others become in-app notices.
+    A handler that raises GaveUp ends its row without it counting as sent.
     """
     with uow_factory() as uow:
         rows = uow.outbox.claim(batch=batch, worker_id=worker_id, now=now, lease=LEASE)
@@ -71,6 +77,14 @@ def relay_outbox(
                 uow.outbox.mark_sent(row.id, now)
                 uow.commit()
             sent += 1
+        except GaveUp as exc:
+            log.warning("outbox_given_up", outbox_id=row.id, topic=row.topic, error=str(exc))
+            with uow_factory() as done:
+                # The failure is counted and kept as the row's last error; sent_at is what takes
+                # a row out of the queue, so the row is finished, not delivered.
+                done.outbox.mark_failed(row.id, str(exc), now)
+                done.outbox.mark_sent(row.id, now)
+                done.commit()
         except Exception as exc:
             log.warning("outbox_delivery_failed", outbox_id=row.id, error=str(exc))
             with uow_factory() as retry:
