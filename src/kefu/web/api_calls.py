@@ -14,7 +14,9 @@ from kefu.services import calls as call_svc
 from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute
+from kefu.web.responses import replayed
 from kefu.web.schemas import Instant, JsonInt, idempotency_hash
+from kefu.web.schemas_out import CallCaseOut
 
 router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -36,7 +38,12 @@ class CallIn(BaseModel):
     priority: Priority | None = None
 
 
-@router.post("/calls", status_code=201)
+@router.post(
+    "/calls",
+    status_code=201,
+    response_model=CallCaseOut,
+    responses=replayed(CallCaseOut, "the call logged before with this Idempotency-Key"),
+)
 def log_call(
     body: CallIn,
     request: Request,

@@ -1,13 +1,12 @@
-"""/api/v1/cases: file, list, read, message, evidence, actions, assignment, timeline."""
+"""/api/v1/cases: file, list, read, message, actions, assignment, timeline (evidence:
+api_evidence)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from kefu.bootstrap import App
 from kefu.db.records import AttachmentRecord, TimelineEntry
@@ -16,13 +15,12 @@ from kefu.domain.errors import FieldError, InvalidInput
 from kefu.domain.types import Actor
 from kefu.domain.workflow import STATUS_ZH, Action
 from kefu.services import cases as case_svc
-from kefu.services import evidence as evidence_svc
 from kefu.services import messages as message_svc
 from kefu.services import views
 from kefu.web import offload
 from kefu.web.auth import current_actor
-from kefu.web.errors import DocumentedRoute, conflict, problem_response
-from kefu.web.responses import FastJSONResponse
+from kefu.web.errors import DocumentedRoute, conflict
+from kefu.web.responses import FastJSONResponse, replayed
 from kefu.web.schemas import (
     ActionIn,
     AssignIn,
@@ -32,6 +30,7 @@ from kefu.web.schemas import (
     RowId,
     idempotency_hash,
 )
+from kefu.web.schemas_out import CaseDetail, CasePage, MessageReceipt, TimelinePage
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -146,7 +145,12 @@ def attachment_out(number: str, a: AttachmentRecord) -> dict[str, Any]:
     }
 
 
-@router.post("/cases", status_code=201, response_model=CaseOut)
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseOut,
+    responses=replayed(CaseOut, "the case filed before with this Idempotency-Key"),
+)
 def create_case(
     body: FileCaseIn,
     request: Request,
@@ -188,7 +192,7 @@ def create_case(
     )
 
 
-@router.get("/cases")
+@router.get("/cases", response_model=CasePage)
 async def list_cases(
     request: Request,
     actor: ActorDep,
@@ -236,7 +240,7 @@ async def list_cases(
     )
 
 
-@router.get("/cases/{number}")
+@router.get("/cases/{number}", response_model=CaseDetail)
 def get_case(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     """One case with the actions the caller may take now, its order, evidence and timeline."""
     app = _app(request)
@@ -261,7 +265,7 @@ def get_case(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     return out
 
 
-@router.get("/cases/{number}/timeline")
+@router.get("/cases/{number}/timeline", response_model=TimelinePage)
 def get_timeline(
     number: str, request: Request, actor: ActorDep, after: RowId = 0
 ) -> dict[str, Any]:
@@ -270,7 +274,7 @@ def get_timeline(
     return {"items": [entry_out(e) for e in entries]}
 
 
-@router.post("/cases/{number}/messages", status_code=201)
+@router.post("/cases/{number}/messages", status_code=201, response_model=MessageReceipt)
 def post_message(number: str, body: MessageIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Post a public message, or an internal note (staff only) with internal=true."""
     app = _app(request)
@@ -283,68 +287,6 @@ def post_message(number: str, body: MessageIn, request: Request, actor: ActorDep
         now=app.clock.now(),
     )
     return {"number": case.number, "status": case.status.value, "version": case.version}
-
-
-@router.post(
-    "/cases/{number}/evidence",
-    status_code=201,
-    responses={
-        422: problem_response(
-            "`invalid_input` naming `file`: code `too_large` (over the limit for its type), "
-            "`unsupported_type` (the bytes are no accepted image, PDF or video) or `empty`; "
-            "kefu answers these with 422, never 413 or 415."
-        )
-    },
-)
-async def upload_evidence(
-    number: str, request: Request, actor: ActorDep, file: Annotated[UploadFile, File()]
-) -> dict[str, Any]:
-    """Upload one evidence file; its type is sniffed from the bytes, never the name."""
-    app = _app(request)
-    limit = max(app.policy.max_upload_bytes.values())
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise InvalidInput(
-            [
-                FieldError(
-                    "file",
-                    "too_large",
-                    f"文件超过 {limit} 字节上限",
-                    f"file exceeds the {limit}-byte limit",
-                )
-            ]
-        )
-    record = await run_in_threadpool(
-        evidence_svc.add_evidence,
-        app.uow(),
-        app.storage,
-        actor=actor,
-        number=number,
-        filename=file.filename or "evidence",
-        data=data,
-        now=app.clock.now(),
-        policy=app.policy,
-    )
-    return attachment_out(number, record)
-
-
-@router.get("/cases/{number}/evidence/{attachment_id}")
-def download_evidence(
-    number: str, attachment_id: RowId, request: Request, actor: ActorDep
-) -> Response:
-    app = _app(request)
-    record, data = evidence_svc.read_evidence(
-        app.reader(), app.storage, actor=actor, number=number, attachment_id=attachment_id
-    )
-    return Response(
-        data,
-        media_type=record.content_type,
-        headers={
-            "Content-Disposition": "attachment; filename*=UTF-8''" + quote(record.filename),
-            "X-Content-Type-Options": "nosniff",
-            "ETag": f'"{record.sha256}"',
-        },
-    )
 
 
 @router.post(

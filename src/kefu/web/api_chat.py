@@ -38,7 +38,9 @@ from kefu.services.users import actor_for_token, actor_for_user_id
 from kefu.web.api_cases import case_reply
 from kefu.web.auth import current_actor, session_user_id
 from kefu.web.errors import DocumentedRoute
-from kefu.web.schemas import RowId
+from kefu.web.responses import replayed
+from kefu.web.schemas import CaseOut, RowId
+from kefu.web.schemas_out import ChatLineOut, ChatList, ChatOut, ChatTranscript
 
 router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -119,7 +121,7 @@ def _app(request: Request | WebSocket) -> App:
     return app
 
 
-@router.post("/chats", status_code=201)
+@router.post("/chats", status_code=201, response_model=ChatOut)
 def open_chat(body: ChatIn, request: Request, actor: ActorDep) -> JSONResponse:
     """A buyer starts a chat; it waits for an agent."""
     app = _app(request)
@@ -133,14 +135,14 @@ def open_chat(body: ChatIn, request: Request, actor: ActorDep) -> JSONResponse:
     )
 
 
-@router.get("/chats")
+@router.get("/chats", response_model=ChatList)
 def list_chats(request: Request, actor: ActorDep) -> dict[str, Any]:
     """Staff: chats waiting or in progress. Buyers: their own chats."""
     sessions = chat_svc.list_chats(_app(request).reader(), actor=actor)
     return {"items": [session_out(s) for s in sessions]}
 
 
-@router.get("/chats/{session_id}")
+@router.get("/chats/{session_id}", response_model=ChatTranscript)
 def read_chat(
     session_id: RowId, request: Request, actor: ActorDep, after: RowId = 0
 ) -> dict[str, Any]:
@@ -150,7 +152,7 @@ def read_chat(
     return {"session": session_out(session), "messages": [line_out(m) for m in lines]}
 
 
-@router.post("/chats/{session_id}/join")
+@router.post("/chats/{session_id}/join", response_model=ChatOut)
 def join_chat(session_id: RowId, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     session = chat_svc.join_chat(app.uow(), actor=actor, session_id=session_id, now=app.clock.now())
@@ -158,7 +160,12 @@ def join_chat(session_id: RowId, request: Request, actor: ActorDep) -> dict[str,
     return session_out(session)
 
 
-@router.post("/chats/{session_id}/messages", status_code=201)
+@router.post(
+    "/chats/{session_id}/messages",
+    status_code=201,
+    response_model=ChatLineOut,
+    responses=replayed(ChatLineOut, "the line sent before with this client_msg_id"),
+)
 def post_line(session_id: RowId, body: LineIn, request: Request, actor: ActorDep) -> JSONResponse:
     """The same as a WebSocket message: stored (and committed) before the 201."""
     app = _app(request)
@@ -174,7 +181,7 @@ def post_line(session_id: RowId, body: LineIn, request: Request, actor: ActorDep
     return JSONResponse(line_out(line), status_code=201 if created else 200)
 
 
-@router.post("/chats/{session_id}/close")
+@router.post("/chats/{session_id}/close", response_model=ChatOut)
 def close_chat(session_id: RowId, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     session = chat_svc.close_chat(
@@ -184,7 +191,12 @@ def close_chat(session_id: RowId, request: Request, actor: ActorDep) -> dict[str
     return session_out(session)
 
 
-@router.post("/chats/{session_id}/case", status_code=201)
+@router.post(
+    "/chats/{session_id}/case",
+    status_code=201,
+    response_model=CaseOut,
+    responses=replayed(CaseOut, "the case this chat already became"),
+)
 def chat_to_case(
     session_id: RowId, body: ChatCaseIn, request: Request, actor: ActorDep
 ) -> JSONResponse:

@@ -13,6 +13,14 @@ from kefu.services import screening_admin as svc
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute, conflict
 from kefu.web.schemas import AvailabilityIn, CategoryIn, FlagReviewIn, RowId
+from kefu.web.schemas_out import (
+    AvailabilityOut,
+    BuyerFlagList,
+    CategoryReceipt,
+    FlagReviewed,
+    OverridePage,
+    ScreeningOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["screening"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -23,13 +31,17 @@ def _app(request: Request) -> App:
     return app
 
 
-@router.get("/cases/{number}/screening")
+@router.get("/cases/{number}/screening", response_model=ScreeningOut)
 def get_screening(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Why the case was accepted, rejected or sent to compliance: reason code and rule trail."""
     return svc.screening_of(_app(request).reader(), actor=actor, number=number)
 
 
-@router.post("/cases/{number}/category", responses=conflict("version_conflict"))
+@router.post(
+    "/cases/{number}/category",
+    response_model=CategoryReceipt,
+    responses=conflict("version_conflict"),
+)
 def correct_category(
     number: str, body: CategoryIn, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
@@ -46,7 +58,7 @@ def correct_category(
     return {"number": number, "category": body.category.value, "version": version}
 
 
-@router.get("/classification/overrides")
+@router.get("/classification/overrides", response_model=OverridePage)
 def export_overrides(
     request: Request,
     actor: ActorDep,
@@ -58,7 +70,7 @@ def export_overrides(
     return {"items": items, "next_after": items[-1]["id"] if items else after}
 
 
-@router.get("/buyer-flags")
+@router.get("/buyer-flags", response_model=BuyerFlagList)
 def list_buyer_flags(
     request: Request, actor: ActorDep, status: FlagStatus | None = FlagStatus.OPEN
 ) -> dict[str, Any]:
@@ -66,7 +78,7 @@ def list_buyer_flags(
     return {"items": svc.buyer_flags(_app(request).reader(), actor=actor, status=status)}
 
 
-@router.post("/buyer-flags/{flag_id}/review")
+@router.post("/buyer-flags/{flag_id}/review", response_model=FlagReviewed)
 def review_buyer_flag(
     flag_id: RowId, body: FlagReviewIn, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
@@ -77,7 +89,7 @@ def review_buyer_flag(
     return {"id": flag_id, "status": body.decision}
 
 
-@router.put("/staff/{username}/availability")
+@router.put("/staff/{username}/availability", response_model=AvailabilityOut)
 def set_availability(
     username: str, body: AvailabilityIn, request: Request, actor: ActorDep
 ) -> dict[str, Any]:

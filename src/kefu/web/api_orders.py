@@ -16,6 +16,14 @@ from kefu.services import users as user_svc
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute, problem, problem_response
 from kefu.web.schemas import OrdersIn, TokenIn, UserIn
+from kefu.web.schemas_out import (
+    ImportReport,
+    MeOut,
+    NotificationList,
+    OrderOut,
+    TokenOut,
+    UserCreated,
+)
 
 router = APIRouter(prefix="/api/v1", route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -33,6 +41,7 @@ def order_out(stored: StoredOrder) -> dict[str, Any]:
 @router.post(
     "/orders",
     tags=["orders"],
+    response_model=ImportReport,
     responses={
         422: problem_response(
             "`orders_rejected`: no order was written; `fields` are `orders[i].<field>` and "
@@ -85,7 +94,7 @@ def import_orders(body: OrdersIn, request: Request, actor: ActorDep) -> JSONResp
     )
 
 
-@router.get("/orders/{order_no}", tags=["orders"])
+@router.get("/orders/{order_no}", tags=["orders"], response_model=OrderOut)
 def get_order(order_no: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     return order_out(
@@ -97,6 +106,7 @@ def get_order(order_no: str, request: Request, actor: ActorDep) -> dict[str, Any
     "/auth/token",
     tags=["auth"],
     status_code=201,
+    response_model=TokenOut,
     responses={401: problem_response("`not_authenticated`: wrong username or password.")},
 )
 def create_token(body: TokenIn, request: Request) -> dict[str, str]:
@@ -111,7 +121,7 @@ def create_token(body: TokenIn, request: Request) -> dict[str, str]:
     return {"token": token, "token_type": "bearer"}
 
 
-@router.post("/users", tags=["people"], status_code=201)
+@router.post("/users", tags=["people"], status_code=201, response_model=UserCreated)
 def create_user(body: UserIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     user = user_svc.create_user(
@@ -131,7 +141,7 @@ def create_user(body: UserIn, request: Request, actor: ActorDep) -> dict[str, An
     return {"id": user.id, "username": user.username, "roles": sorted(user.roles)}
 
 
-@router.get("/me", tags=["people"])
+@router.get("/me", tags=["people"], response_model=MeOut)
 def me(actor: ActorDep) -> dict[str, Any]:
     return {
         "user_id": actor.user_id,
@@ -142,7 +152,7 @@ def me(actor: ActorDep) -> dict[str, Any]:
     }
 
 
-@router.get("/notifications", tags=["people"])
+@router.get("/notifications", tags=["people"], response_model=NotificationList)
 def my_notifications(request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     items = user_svc.notifications_for(app.reader(), actor=actor)

@@ -14,12 +14,13 @@ from kefu.web.api_cases import queue_item_out
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute
 from kefu.web.responses import FastJSONResponse
+from kefu.web.schemas_out import SearchPage
 
 router = APIRouter(prefix="/api/v1", tags=["search"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-@router.get("/search")
+@router.get("/search", response_model=SearchPage)
 async def search_cases(
     request: Request,
     actor: ActorDep,

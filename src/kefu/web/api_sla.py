@@ -18,6 +18,18 @@ from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute, conflict
 from kefu.web.schemas import Day, Instant, JsonInt, JsonRowId, RowId, Version
+from kefu.web.schemas_sla import (
+    AgreementOut,
+    CalendarOverrideAdded,
+    CalendarOverrideList,
+    CaseClocks,
+    ClockList,
+    PolicyList,
+    PolicyVersionOut,
+    PreviewOut,
+    ReviewRequested,
+    SuspensionEnds,
+)
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"], route_class=DocumentedRoute)
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -93,7 +105,7 @@ def _aware(name: str, value: datetime | None) -> None:
         )
 
 
-@router.get("/preview")
+@router.get("/preview", response_model=PreviewOut)
 def preview(
     request: Request,
     actor: ActorDep,
@@ -131,7 +143,7 @@ def preview(
     )
 
 
-@router.get("/policies")
+@router.get("/policies", response_model=PolicyList)
 def list_policies(
     request: Request,
     actor: ActorDep,
@@ -145,7 +157,7 @@ def list_policies(
     return {"items": items}
 
 
-@router.post("/policies", status_code=201)
+@router.post("/policies", status_code=201, response_model=PolicyVersionOut)
 def create_policy_draft(body: PolicyDraftIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Admin: record a draft version (law floors and the 7-day notice checked)."""
     app = _app(request)
@@ -161,7 +173,9 @@ def create_policy_draft(body: PolicyDraftIn, request: Request, actor: ActorDep) 
 
 
 @router.post(
-    "/policies/{policy_id}/versions/{version}/publish", responses=conflict("policy_not_draft")
+    "/policies/{policy_id}/versions/{version}/publish",
+    response_model=PolicyVersionOut,
+    responses=conflict("policy_not_draft"),
 )
 def publish_policy(
     policy_id: str, version: Version, request: Request, actor: ActorDep
@@ -173,7 +187,7 @@ def publish_policy(
     )
 
 
-@router.get("/calendar-overrides")
+@router.get("/calendar-overrides", response_model=CalendarOverrideList)
 def list_overrides(
     request: Request, actor: ActorDep, calendar: Annotated[str | None, Query(max_length=80)] = None
 ) -> dict[str, Any]:
@@ -181,7 +195,7 @@ def list_overrides(
     return {"items": items}
 
 
-@router.post("/calendar-overrides", status_code=201)
+@router.post("/calendar-overrides", status_code=201, response_model=CalendarOverrideAdded)
 def add_override(body: OverrideIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     item = calendar_svc.OverrideIn(body.calendar, body.date, body.working, body.hours, body.note)
@@ -195,12 +209,12 @@ def delete_override(override_id: RowId, request: Request, actor: ActorDep) -> Re
     return Response(status_code=204)
 
 
-@router.get("/agreements/{shop}")
+@router.get("/agreements/{shop}", response_model=AgreementOut)
 def get_agreement(shop: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     return sla_admin.get_agreement(_app(request).reader(), actor=actor, shop_code=shop)
 
 
-@router.put("/agreements/{shop}")
+@router.put("/agreements/{shop}", response_model=AgreementOut)
 def set_agreement(
     shop: str, body: AgreementIn, request: Request, actor: ActorDep
 ) -> dict[str, Any]:
@@ -239,7 +253,7 @@ def clock_out(c: ClockRow) -> dict[str, Any]:
     }
 
 
-@router.get("/cases/{number}/clocks")
+@router.get("/cases/{number}/clocks", response_model=CaseClocks)
 def case_clocks(number: str, request: Request, actor: ActorDep) -> dict[str, Any]:
     case, clocks = deadline_svc.case_clocks(_app(request).reader(), actor=actor, number=number)
     return {
@@ -249,7 +263,11 @@ def case_clocks(number: str, request: Request, actor: ActorDep) -> dict[str, Any
     }
 
 
-@router.post("/cases/{number}/clocks/pause", responses=conflict("no_matching_clock"))
+@router.post(
+    "/cases/{number}/clocks/pause",
+    response_model=ClockList,
+    responses=conflict("no_matching_clock"),
+)
 def pause(number: str, body: PauseIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     clocks = deadline_svc.pause_case_clocks(
@@ -263,7 +281,11 @@ def pause(number: str, body: PauseIn, request: Request, actor: ActorDep) -> dict
     return {"items": [clock_out(c) for c in clocks]}
 
 
-@router.post("/cases/{number}/clocks/resume", responses=conflict("no_matching_clock"))
+@router.post(
+    "/cases/{number}/clocks/resume",
+    response_model=ClockList,
+    responses=conflict("no_matching_clock"),
+)
 def resume(number: str, body: ResumeIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     app = _app(request)
     clocks = deadline_svc.resume_case_clocks(
@@ -272,7 +294,11 @@ def resume(number: str, body: ResumeIn, request: Request, actor: ActorDep) -> di
     return {"items": [clock_out(c) for c in clocks]}
 
 
-@router.post("/cases/{number}/suspension/acceptance-proof", responses=conflict("no_matching_clock"))
+@router.post(
+    "/cases/{number}/suspension/acceptance-proof",
+    response_model=SuspensionEnds,
+    responses=conflict("no_matching_clock"),
+)
 def acceptance_proof(number: str, request: Request, actor: ActorDep) -> dict[str, str]:
     """Court/police acceptance proven: the suspension may last until the 6-month limit."""
     app = _app(request)
@@ -282,7 +308,7 @@ def acceptance_proof(number: str, request: Request, actor: ActorDep) -> dict[str
     return {"resume_at": ends.isoformat()}
 
 
-@router.post("/cases/{number}/review-requests", status_code=201)
+@router.post("/cases/{number}/review-requests", status_code=201, response_model=ReviewRequested)
 def review_request(
     number: str, body: ReviewIn, request: Request, actor: ActorDep
 ) -> dict[str, str]:

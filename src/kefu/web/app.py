@@ -26,6 +26,7 @@ from kefu.web import (
     api_calls,
     api_cases,
     api_chat,
+    api_evidence,
     api_intake,
     api_orders,
     api_search,
@@ -37,9 +38,9 @@ from kefu.web import (
 )
 from kefu.web.auth import TokenCache
 from kefu.web.errors import (
+    complete_openapi,
     domain_error_handler,
     http_error_handler,
-    publish_problem_schema,
     unexpected_error_handler,
     validation_error_handler,
 )
@@ -53,6 +54,10 @@ operation declares 401 and 422, every POST and PUT 400 (a body that cannot be pa
 that needs a login 403 and 404 (a superset: some never answer them), and the few that can
 conflict 409. An upload too large or of a type not accepted is a 422 naming `file` (codes
 `too_large`, `unsupported_type`), never a 413 or 415.
+
+In a JSON body a number is a JSON number: `true` or `"7"` for a version, id or count, or a
+number for a time or date, is a 422 naming the field. Every successful answer is documented
+with its schema; an evidence download is the file's own bytes and type.
 """
 
 log = structlog.get_logger("kefu.http")
@@ -153,9 +158,10 @@ def create_app(app: App) -> FastAPI:
     api.add_exception_handler(RequestValidationError, validation_error_handler)
     api.add_exception_handler(StarletteHTTPException, http_error_handler)
     api.add_exception_handler(Exception, unexpected_error_handler)
-    publish_problem_schema(api)
+    complete_openapi(api)
     api.include_router(api_orders.router)
     api.include_router(api_cases.router)
+    api.include_router(api_evidence.router)  # evidence files of a case
     api.include_router(api_intake.router)  # screening verdicts, overrides, flags, on duty
     api.include_router(api_sla.router)
     api.include_router(api_calls.router)  # phone channel (issue 3)

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -273,9 +274,21 @@ def declared_errors(route: APIRoute) -> Iterator[tuple[int, str]]:
 class DocumentedRoute(CheckedRoute):
     """An API route that declares in the OpenAPI document the problem+json errors it can
     answer. An entry the route gives itself (`responses=`) keeps its description; declaring
-    422 keeps FastAPI from documenting its HTTPValidationError, a shape kefu never sends."""
+    422 keeps FastAPI from documenting its HTTPValidationError, a shape kefu never sends.
+
+    Its `response_model=` documents the answer at `status_code` and nothing more: handlers
+    build their answers by hand (the hot ones pre-serialised, FastJSONResponse) and the tests
+    check them against the model, so it is never used to validate or filter an answer at
+    runtime. An answer is serialised as FastAPI serialises a value it has no model for."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        model = kwargs.get("response_model")
+        if model is not None and not isinstance(model, DefaultPlaceholder):
+            status = kwargs.get("status_code") or 200
+            given: Responses = dict(kwargs.get("responses") or {})
+            given[status] = {"model": model, **given.get(status, {})}
+            kwargs["responses"] = given
+            kwargs["response_model"] = Any
         super().__init__(path, endpoint, **kwargs)
         responses: Responses = dict(self.responses)
         for status, description in declared_errors(self):
@@ -283,9 +296,21 @@ class DocumentedRoute(CheckedRoute):
         self.responses = dict(sorted(responses.items(), key=lambda item: str(item[0])))
 
 
-def publish_problem_schema(api: FastAPI) -> None:
+def _untitle_answers(document: dict[str, Any]) -> None:
+    """Drop the title FastAPI puts beside a documented answer's reference ("Response Get Case
+    Api V1 …", from the Any a DocumentedRoute answers with): the model it names says it."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                for media in (response.get("content") or {}).values():
+                    if "$ref" in media.get("schema", {}):
+                        media["schema"].pop("title", None)
+
+
+def complete_openapi(api: FastAPI) -> None:
     """Add Problem (and the models it names) to the OpenAPI components the error responses
-    point at: they name it by reference, so FastAPI does not collect it by itself."""
+    point at: they name it by reference, so FastAPI does not collect it by itself; and tidy
+    the answers DocumentedRoute documents."""
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
@@ -295,6 +320,7 @@ def publish_problem_schema(api: FastAPI) -> None:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(problem_schema.pop("$defs", {}))
             schemas["Problem"] = problem_schema
+            _untitle_answers(document)
         return api.openapi_schema or {}
 
     api.openapi = openapi  # type: ignore[method-assign]

@@ -229,7 +229,8 @@ def _absent_not_null(schema: JsonDict) -> None:
     schema.pop("default", None)
 
 
-def _optional(description: str) -> Any:
+def optional_key(description: str) -> Any:
+    """A key left out of an answer that has nothing to say in it, never sent as null."""
     return Field(None, description=description, json_schema_extra=_absent_not_null)
 
 
@@ -260,28 +261,28 @@ class Problem(BaseModel):
     message_zh: str = Field(description="what went wrong, in Chinese, naming the fields")
     message_en: str = Field(description="what went wrong, in English, naming the fields")
     fields: list[ProblemField] = Field(description="each field at fault; empty when none is")
-    what: str | SkipJsonSchema[None] = _optional(
+    what: str | SkipJsonSchema[None] = optional_key(
         "`not_found`: the kind of record, in Chinese and English (`案件 case`)"
     )
-    key: str | SkipJsonSchema[None] = _optional("`not_found`: the number or id looked for")
-    current_status: str | SkipJsonSchema[None] = _optional(
+    key: str | SkipJsonSchema[None] = optional_key("`not_found`: the number or id looked for")
+    current_status: str | SkipJsonSchema[None] = optional_key(
         "`invalid_transition`: the case's status; `policy_not_draft`: the policy version's"
     )
-    action: str | SkipJsonSchema[None] = _optional("`invalid_transition`: the action refused")
-    allowed_actions: list[str] | SkipJsonSchema[None] = _optional(
+    action: str | SkipJsonSchema[None] = optional_key("`invalid_transition`: the action refused")
+    allowed_actions: list[str] | SkipJsonSchema[None] = optional_key(
         "`invalid_transition`: the actions you may take in the current status"
     )
-    expected_version: int | SkipJsonSchema[None] = _optional(
+    expected_version: int | SkipJsonSchema[None] = optional_key(
         "`version_conflict`: the version you sent"
     )
-    current_version: int | SkipJsonSchema[None] = _optional(
+    current_version: int | SkipJsonSchema[None] = optional_key(
         "`version_conflict`: the version stored now; reload and retry with it"
     )
-    policy_id: str | SkipJsonSchema[None] = _optional("`policy_not_draft`: the policy")
-    version: int | SkipJsonSchema[None] = _optional("`policy_not_draft`: the policy version")
-    created: int | SkipJsonSchema[None] = _optional("`orders_rejected`: orders created (0)")
-    updated: int | SkipJsonSchema[None] = _optional("`orders_rejected`: orders updated (0)")
-    failed: int | SkipJsonSchema[None] = _optional("`orders_rejected`: orders refused")
-    items: list[OrderImportItem] | SkipJsonSchema[None] = _optional(
+    policy_id: str | SkipJsonSchema[None] = optional_key("`policy_not_draft`: the policy")
+    version: int | SkipJsonSchema[None] = optional_key("`policy_not_draft`: the policy version")
+    created: int | SkipJsonSchema[None] = optional_key("`orders_rejected`: orders created (0)")
+    updated: int | SkipJsonSchema[None] = optional_key("`orders_rejected`: orders updated (0)")
+    failed: int | SkipJsonSchema[None] = optional_key("`orders_rejected`: orders refused")
+    items: list[OrderImportItem] | SkipJsonSchema[None] = optional_key(
         "`orders_rejected`: each order's result and errors"
     )
