@@ -24,9 +24,9 @@ cost at least? Three parts, each measured here, and the baseline in the same run
    in every run); that insert's own SQLite cost is subtracted so it is not counted twice.
 
 The target is 50 % of bare+FTS's req/s measured here. The issue also quotes about 2 700 req/s
-for this machine kind; that figure is a quiet box's, so the report checks it only when the load
-average before the run says the box was quiet. Everything else shares the box with the run, so
-only the ratios within one run mean much.
+for this machine kind; that is half of bare+FTS on a box about twice as fast as some this bench
+has run on, so the report checks it only when bare+FTS ran at least 90 % that fast here. Only
+the ratios within one run mean much: the box's speed varies from day to day.
 """
 
 from __future__ import annotations
@@ -58,7 +58,10 @@ from kefu.db.engine import make_engine
 from kefu.web.app import create_app
 
 ISSUE_QUOTED_TARGET = 2700  # req/s: issue 3's "about 2,700 req/s on this machine"
-QUIET_LOAD = 0.5  # 1-minute load average before the run, below which the box counts as quiet
+# The issue's figure is half of bare+FTS on the box it was measured on (~5 400 req/s). A box
+# that runs bare+FTS much slower (a busier or slower host: load average does not show it) would
+# make that absolute figure unfair, so it is compared only on a box at least 90 % that fast.
+ISSUE_BARE_FTS = 2 * ISSUE_QUOTED_TARGET
 GROUPS = (1, 16, 64)
 
 Statement = tuple[str, str | None, Any]  # ("x" execute | "m" executemany | "c" commit, sql, params)
@@ -257,7 +260,6 @@ def report(
     bare_sql_us: float,
     http: OverHttp,
     filed: int,
-    quiet: bool,
 ) -> None:
     cores = os.cpu_count() or 1
     grouped = {r.group: r for r in replays}
@@ -290,8 +292,8 @@ def report(
         f"validation, rules, routing, clocks, statements' parameters, reply, hand-offs)"
     )
     targets = [(f"50 % of bare+FTS measured here ({bare_fts:,.0f} req/s)", bare_fts / 2)]
-    if quiet:
-        # The issue's figure is for a quiet box: against a busy box's CPU costs it would be unfair.
+    as_fast = bare_fts >= 0.9 * ISSUE_BARE_FTS
+    if as_fast:
         targets.append(("the issue's figure for this machine kind", ISSUE_QUOTED_TARGET))
     for label, target in targets:
         budget = cores / target * 1e6
@@ -307,10 +309,11 @@ def report(
             )
             + ("; and the single writer cannot keep up" if writer_bound < target else "")
         )
-    if not quiet:
+    if not as_fast:
         print(
-            f"  (the issue's {ISSUE_QUOTED_TARGET:,} req/s is for a quiet box; the load average "
-            f"was above {QUIET_LOAD} here, so it is not compared with these CPU figures)"
+            f"  (the issue's {ISSUE_QUOTED_TARGET:,} req/s is half of bare+FTS at about "
+            f"{ISSUE_BARE_FTS:,} req/s; this box ran bare+FTS at {bare_fts / ISSUE_BARE_FTS:.0%} "
+            "of that speed, so the absolute figure is not compared with these CPU costs)"
         )
 
 
@@ -324,8 +327,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="pickle the recording here")
     args = parser.parse_args()
     started = time.perf_counter()
-    load_before = os.getloadavg()[0]
-    print(f"load average before the run: {load_before:.2f} (quiet below {QUIET_LOAD})")
+    print(f"load average before the run: {os.getloadavg()[0]:.2f}")
     snapshot, log, filed = record_filings(args.filings)
     if filed != args.filings:
         raise SystemExit(f"only {filed} of {args.filings} filings were accepted")
@@ -340,7 +342,7 @@ def main() -> None:
     bare_sql_us = bare_insert_sqlite_us()
     print(f"over HTTP, {args.workers} process(es) each, {args.concurrency} clients:")
     http = measure_over_http(args.rounds, args.requests, args.workers, args.concurrency)
-    report(replays, analysis_us, bare_sql_us, http, filed, load_before < QUIET_LOAD)
+    report(replays, analysis_us, bare_sql_us, http, filed)
 
 
 if __name__ == "__main__":
