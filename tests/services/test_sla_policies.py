@@ -143,7 +143,17 @@ def test_drafts_below_the_law_or_with_short_notice_are_refused_naming_the_field(
         draft(
             app,
             world["admin"],
-            [{"name": "nap", "party": "cat", "measure": "calendar_days", "amount": "1"}, 3],
+            [
+                # bool("false") was True: a draft sending text got the opposite rule.
+                {
+                    "name": "nap",
+                    "party": "cat",
+                    "measure": "calendar_days",
+                    "amount": "1",
+                    "roll_to_working_day": "false",
+                },
+                3,
+            ],
             policy_id="Bad Id",
             match={"kind": "complaint", "seller": "nope"},
         )
@@ -153,6 +163,7 @@ def test_drafts_below_the_law_or_with_short_notice_are_refused_naming_the_field(
         "clocks[0].name": "invalid_choice",
         "clocks[0].party": "invalid_choice",
         "clocks[0].amount": "not_integer",
+        "clocks[0].roll_to_working_day": "not_boolean",
         "clocks[1]": "not_object",
     }
     with pytest.raises(PermissionDenied):

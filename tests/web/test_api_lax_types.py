@@ -1,4 +1,5 @@
-"""A JSON bool or text where a body takes a number, or a number where it takes a time: a 422."""
+"""Lax JSON values in a body (a bool or text for a number, a number for a time or a
+true/false): a 422 naming the field."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ OVERRIDE = {"calendar": "platform", "date": "2026-11-28", "working": True, "note
 NOT_AN_INT = ("int_type", "必须是整数", "must be an integer")
 NOT_A_TIME = ("datetime_type", "时间格式无效", "ISO 8601")
 NOT_A_DATE = ("date_type", "日期格式无效", "YYYY-MM-DD")
+NOT_A_BOOL = ("bool_type", "必须是 true 或 false", "must be true or false")
 # (who, method, path, body, field at fault, (code, zh, en)): each body is otherwise valid,
 # and each was taken before, the bool as 1 and the text or number read as what it spells.
 LAX = {
@@ -160,6 +162,30 @@ LAX = {
         "date",
         NOT_A_DATE,
     ),
+    "internal note as text": (
+        "agent",
+        "POST",
+        "/api/v1/cases/{case}/messages",
+        {"body": "请核实物流", "internal": "no"},
+        "internal",
+        NOT_A_BOOL,
+    ),
+    "on duty as 0": (
+        "admin",
+        "PUT",
+        "/api/v1/staff/agent1/availability",
+        {"on_duty": 0},
+        "on_duty",
+        NOT_A_BOOL,
+    ),
+    "calendar working as text": (
+        "admin",
+        "POST",
+        "/api/v1/sla/calendar-overrides",
+        {**OVERRIDE, "working": "false"},
+        "working",
+        NOT_A_BOOL,
+    ),
     "policy start as seconds": (
         "admin",
         "POST",
@@ -230,6 +256,7 @@ _LAX_VALUES: dict[tuple[str, str | None], list[Any]] = {
     ("integer", None): [True, "1"],
     ("string", "date-time"): [1795000000, "2026"],
     ("string", "date"): [0, "0"],
+    ("boolean", None): [1, "true"],
 }
 
 
@@ -282,13 +309,14 @@ def test_every_number_time_and_date_of_every_json_body_refuses_a_lax_value(
                 assert r.status_code == 422, (method, path, body, r.text)
                 named = [f for f in r.json()["fields"] if f["field"] == field]
                 assert named, (method, path, body, r.json()["fields"])
-                assert named[0]["code"] in {"int_type", "datetime_type", "date_type"}, named
+                assert named[0]["code"] in {"int_type", "datetime_type", "date_type", "bool_type"}
                 checked.append((method, path, field))
     # The walk found the fields it is about (a broken walk would check nothing).
     assert ("post", "/api/v1/cases/{number}/actions/{action}", "version") in checked
     assert ("post", "/api/v1/cases", "line_nos.0") in checked
     assert ("post", "/api/v1/sla/calendar-overrides", "date") in checked
     assert ("put", "/api/v1/sla/agreements/{shop}", "solution_working_days") in checked
+    assert ("post", "/api/v1/cases/{number}/messages", "internal") in checked
 
 
 def test_a_chat_frame_field_that_is_not_text_is_named_and_nothing_stored(

@@ -83,6 +83,16 @@ def _int(value: object, field: str, errors: list[FieldError]) -> int:
     return value
 
 
+def _bool(value: object, field: str, errors: list[FieldError]) -> bool:
+    # bool("false") is True: a draft sending text would silently get the opposite rule.
+    if not isinstance(value, bool):
+        errors.append(
+            FieldError(field, "not_boolean", "应为 true 或 false", "must be true or false")
+        )
+        return False
+    return value
+
+
 def _window(value: object, field: str, errors: list[FieldError]) -> Window:
     try:
         if isinstance(value, str):
@@ -172,6 +182,7 @@ def parse_clock(d: Mapping[str, Any], at: str, errors: list[FieldError]) -> Cloc
         if "on_breach" in d
         else defaults.on_breach
     )
+    roll = _bool(d.get("roll_to_working_day", False), f"{at}.roll_to_working_day", errors)
     if len(errors) > before:
         return None
     assert name is not None
@@ -191,7 +202,7 @@ def parse_clock(d: Mapping[str, Any], at: str, errors: list[FieldError]) -> Cloc
         on_timeout=on_timeout,
         window=spec_window,
         day_end=day_end,
-        roll_to_working_day=bool(d.get("roll_to_working_day", False)),
+        roll_to_working_day=roll,
         caps=tuple(caps),
     )
 

@@ -17,7 +17,7 @@ from kefu.services import deadlines as deadline_svc
 from kefu.services import sla_admin, sla_policies
 from kefu.web.auth import current_actor
 from kefu.web.errors import DocumentedRoute, conflict
-from kefu.web.schemas import Day, Instant, JsonInt, JsonRowId, RowId, Version
+from kefu.web.schemas import Day, Instant, JsonBool, JsonInt, JsonRowId, RowId, Version
 from kefu.web.schemas_sla import (
     AgreementOut,
     CalendarOverrideAdded,
@@ -44,7 +44,7 @@ class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     calendar: str = Field("platform", max_length=80)
     date: Day
-    working: bool
+    working: JsonBool
     hours: str = Field("", max_length=100)
     note: str = Field("", max_length=300)
 

@@ -51,6 +51,11 @@ _PYDANTIC_ZH = {
     "greater_than_equal": ("数值太小", "is too small"),
     "less_than_equal": ("数值太大", "is too large"),
     "bool_parsing": ("必须是 true 或 false", "must be true or false"),
+    # A JSON body's true/false given as a number or text (schemas.JsonBool).
+    "bool_type": (
+        "必须是 true 或 false（JSON 布尔值，不能是数字或文本）",
+        "must be true or false (a JSON boolean, not a number or text)",
+    ),
     "string_pattern_mismatch": ("格式无效", "has an invalid format"),
     "json_invalid": ("JSON 格式错误", "is not valid JSON"),
     "model_attributes_type": ("必须是 JSON 对象", "must be a JSON object"),

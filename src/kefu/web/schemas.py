@@ -36,6 +36,14 @@ def _json_number(value: Any) -> Any:
     return value
 
 
+def _json_bool(value: Any) -> Any:
+    # Lax mode reads 1, "yes", "on" and "1" as true: an integration sending {"internal": "no"}
+    # would post a note it meant to keep to staff... or the other way round. Only true/false.
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "must be true or false")
+    return value
+
+
 def _is_number(value: Any) -> bool:
     """A number, or text that reads as one."""
     if isinstance(value, str):
@@ -66,6 +74,8 @@ def _text_date(value: Any) -> Any:
 # parameters arrive as text and must be parsed: they use the plain types below. Bodies are
 # checked field by field rather than with a model-wide strict mode for the same reason.
 JsonInt = Annotated[int, BeforeValidator(_json_number)]
+# A true/false in a JSON body: a JSON bool, nothing that merely reads as one.
+JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
 # Ids and versions the database can hold (domain.types says why): past them, a 422 naming the
 # field, never a 500. RowId and Version are for path and query parameters, the Json ones for
 # bodies.
@@ -130,7 +140,7 @@ class ActionIn(BaseModel):
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: str = Field(min_length=1, max_length=5000)
-    internal: bool = False
+    internal: JsonBool = False
 
 
 class AssignIn(BaseModel):
@@ -205,10 +215,10 @@ class FlagReviewIn(BaseModel):
 
 class AvailabilityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    on_duty: bool = True
+    on_duty: JsonBool = True
     shift_start: str = Field(default="09:00", max_length=5)
     shift_end: str = Field(default="21:00", max_length=5)
-    working_days_only: bool = True
+    working_days_only: JsonBool = True
 
 
 class ProblemField(BaseModel):
