@@ -94,9 +94,12 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "counterfeit",
         Priority.HIGH,
-        "疑似假货",
-        "suspected counterfeit",
-        r"假货|假冒|高仿|山寨|不是正品|非正品|假一赔",
+        "疑似假货或走私",
+        "suspected counterfeit or smuggled",
+        # The compliance queue's words (analysis.compliance) that name fake or smuggled goods:
+        # a case compliance must see should not wait behind routine ones. The generic 假的 and
+        # 来源不明 route it there but say too little to raise it.
+        r"假货|假冒|冒牌|仿冒|高仿|山寨|盗版|不是正品|非正品|假一赔|假药|走私|水货|翻新机",
     ),
     _rule(
         "angry",

@@ -23,6 +23,11 @@ from kefu.domain.types import Priority
         ("快递有点慢", None, 3, Priority.URGENT, "repeat_contacts"),
         ("再不处理我就去12315投诉", None, 0, Priority.HIGH, "regulator"),
         ("收到的明显是假货", None, 0, Priority.HIGH, "counterfeit"),
+        # The compliance queue's words raise priority too, not only 假货/假冒.
+        ("这双鞋是冒牌的", None, 0, Priority.HIGH, "counterfeit"),
+        ("光盘是盗版的", None, 0, Priority.HIGH, "counterfeit"),
+        ("怀疑这批奶粉是走私进来的水货", None, 0, Priority.HIGH, "counterfeit"),
+        ("卖的是翻新机", None, 0, Priority.HIGH, "counterfeit"),
         ("儿童餐椅发货太慢了", None, 0, Priority.HIGH, "child_product"),
         ("快递有点慢", 150_000, 0, Priority.HIGH, "high_amount"),
         ("快递有点慢", None, 2, Priority.HIGH, "second_contact"),
