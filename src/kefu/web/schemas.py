@@ -188,8 +188,10 @@ class CaseOut(BaseModel):
     description: str
     order_no: str | None
     line_nos: list[int]
-    shop: str | None = None
-    team: str | None = None
+    # Always sent (null when the case has none): required, so a client's generated model
+    # does not make them optional.
+    shop: str | None
+    team: str | None
     assignee_id: int | None
     contact_phone: str
     contact_email: str
@@ -199,7 +201,7 @@ class CaseOut(BaseModel):
     first_response_at: datetime | None
     ended_at: datetime | None
     reject_reason: str
-    allowed_actions: list[str] = Field(default_factory=list)
+    allowed_actions: list[str] = Field(description="the lifecycle actions you may fire now")
 
 
 class CategoryIn(BaseModel):
