@@ -331,6 +331,26 @@ def mail_retake(
         raise typer.Exit(1)
 
 
+@mail_cli.command("resend")
+def mail_resend(
+    mail_id: Annotated[int, typer.Argument(help="the #id of an outgoing mail given up")],
+    by: Annotated[
+        str | None, typer.Option(help="who sends it again, for the record (default: login)")
+    ] = None,
+) -> None:
+    """Queue a given-up outgoing mail again; the worker's relay sends it, with its retry cap."""
+    from kefu.mailroom import resend, resend_report
+
+    app = _app()
+    upgrade_database(app.settings)
+    try:
+        done = resend(app, mail_id, by or _login_name())
+    except DomainError as exc:
+        _fail(exc)
+    for line in resend_report(done):
+        _say(line)
+
+
 @calendar_cli.command("import")
 def calendar_import(file: Path) -> None:
     """Import overrides from FILE.csv (calendar,date,working,hours,note); per-row error report."""

@@ -14,8 +14,10 @@ from kefu.adapters.imap_fetcher import FetchResult, fetch_new
 from kefu.adapters.mail_transport import LogTransport, SmtpTransport
 from kefu.adapters.smtp_receiver import start_smtp_receiver
 from kefu.bootstrap import App
+from kefu.services.mail_desk import one_line, short_error
 from kefu.services.mail_intake import IntakeResult, intake_mail
 from kefu.services.mail_outbound import MailConfig, MailTransport, mail_handler
+from kefu.services.mail_resend import Resent, resend_mail
 from kefu.services.mail_retake import Retake, retake_mail
 from kefu.services.mail_retry import INTAKE_FAILED
 from kefu.services.mail_send_failures import reason_text
@@ -84,6 +86,13 @@ def retake(app: App, mail_id: int, by: str) -> Retake:
     )
 
 
+def resend(app: App, mail_id: int, by: str) -> Resent:
+    """A given-up outgoing mail queued again for the relay (`kefu mail resend`)."""
+    return resend_mail(
+        app.uow(), mail_id=mail_id, by=by, now=app.clock.now(), mail=mail_config(app)
+    )
+
+
 def _store(app: App, raw: bytes) -> None:
     take_in(app, raw)
 
@@ -148,17 +157,6 @@ def _when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "-"
 
 
-def _one_line(text: str, width: int = 300) -> str:
-    # Database errors span lines (psycopg adds CONTEXT, LINE …): one line per fact in a listing.
-    return " ".join(text.split())[:width]
-
-
-def _error_line(error: str) -> str:
-    # SQLAlchemy appends the statement and its parameters (the mail's own text, often long);
-    # the cause comes before them. The whole error stays in mail_intake_failures.last_error.
-    return _one_line(error.split("[SQL: ", 1)[0])
-
-
 def failures_report(app: App, limit: int) -> list[str]:
     """Inbound mail whose intake failed and is not taken in, then outgoing mail given up."""
     with app.reader() as uow:
@@ -173,10 +171,10 @@ def failures_report(app: App, limit: int) -> list[str]:
         ref = f"#{mail.mail_id}" if mail.mail_id is not None else "-"
         lines += [
             f"{ref:<6} {_STATE[mail.state]}  {mail.message_key}",
-            f"{pad}发件人 from {f.peer or '-'} · 主题 subject {_one_line(f.subject) or '-'}",
+            f"{pad}发件人 from {f.peer or '-'} · 主题 subject {one_line(f.subject) or '-'}",
             f"{pad}失败 failures {f.attempts}，首次 first {_when(f.first_failed_at)}，"
             f"最近 last {_when(f.last_failed_at)}",
-            f"{pad}最后错误 last error: {_error_line(f.last_error)}",
+            f"{pad}最后错误 last error: {short_error(f.last_error)}",
         ]
         if f.retakes:
             lines.append(
@@ -191,9 +189,10 @@ def failures_report(app: App, limit: int) -> list[str]:
         detail = json.loads(record.detail or "{}")
         zh, en = reason_text(record.reason, int(detail.get("attempts", 0)))
         lines += [
-            f"#{record.id:<5} {record.peer} · {_one_line(record.subject)} · "
+            f"#{record.id:<5} {record.peer} · {one_line(record.subject)} · "
             f"{_when(record.created_at)}",
-            f"{' ' * 7}{zh} / {en}: {_one_line(str(detail.get('error', '')))}",
+            f"{' ' * 7}{zh} / {en}: {one_line(str(detail.get('error', '')))}",
+            f"{' ' * 7}重新发送 / send it again: kefu mail resend {record.id}",
         ]
     return lines
 
@@ -206,7 +205,7 @@ def retake_report(retake: Retake) -> list[str]:
         return [
             f"重新接收邮件 #{mail_id} 仍然失败，邮件仍为已放弃 / "
             f"mail #{mail_id} still fails to be taken in; it stays given up",
-            f"  错误 error: {_error_line(error)}",
+            f"  错误 error: {short_error(error)}",
         ]
     case = f"，案件 case {result.case_number}" if result.case_number else ""
     lines = [
@@ -215,3 +214,13 @@ def retake_report(retake: Retake) -> list[str]:
     ]
     lines += [f"  {f.field}: {f.zh} / {f.en}" for f in result.fields]
     return lines
+
+
+def resend_report(resent: Resent) -> list[str]:
+    """What sending again did: the mail queued, to whom, under which Message-ID."""
+    case = f"，案件 case {resent.case_number}" if resent.case_number else ""
+    return [
+        f"已安排重新发送邮件 #{resent.mail_id} / mail #{resent.mail_id} queued to be sent again: "
+        f"收件人 to {resent.to}{case}",
+        f"  新 Message-ID new: {resent.new_message_id}",
+    ]

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -16,6 +17,8 @@ from kefu.services.mail_intake import IntakeResult, intake_mail
 from kefu.services.mail_outbound import MailConfig, MailTransport, mail_handler
 from kefu.services.notifications import MAIL_TOPIC
 from kefu.services.relay import relay_outbox
+from kefu.web.app import create_app
+from tests.builders import a_token, a_user
 
 OUR_ADDRESS = "kefu@shop.example"
 MAIL = MailConfig(from_addr=OUR_ADDRESS)
@@ -121,3 +124,24 @@ def poisoned(app: App) -> Iterator[Callable[[bool], None]]:
 
 def poison_mail() -> bytes:
     return a_mail(subject="POISON 耳机坏了", message_id=POISON)
+
+
+# The console and API of the mail desk (pages_mail, api_mail): one person per role.
+DESK_ROLES = {
+    "buyer": ("buyer1", ["buyer"], None),
+    "seller": ("seller1", ["seller"], "shop-a"),
+    "agent": ("agent1", ["agent"], None),
+    "supervisor": ("sup", ["supervisor"], None),
+    "admin": ("admin", ["admin"], None),
+}
+
+
+@pytest.fixture
+def desk(app: App) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
+    """A client over the real app, and each role's bearer header (users named in DESK_ROLES)."""
+    headers = {}
+    for role, (username, roles, shop) in DESK_ROLES.items():
+        a_user(app, username, *roles, shop=shop)
+        headers[role] = {"Authorization": f"Bearer {a_token(app, username)}"}
+    with TestClient(create_app(app)) as client:
+        yield client, headers

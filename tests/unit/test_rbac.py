@@ -28,6 +28,7 @@ MATRIX = {
     Permission.SEE_FULL_PII: {A, T, SV, AD},
     Permission.MANAGE_USERS: {AD},
     Permission.VIEW_CASE: {B, S, A, T, SV, AD},
+    Permission.MANAGE_MAIL: {SV, AD},
 }
 
 

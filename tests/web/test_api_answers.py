@@ -1,5 +1,7 @@
 """Every successful API answer has a schema in /openapi.json, and real answers fit it: cases,
-evidence, search, orders and people, screening (chat, calls, SLA: test_api_answers_more)."""
+evidence, search, orders and people, screening, mail failures (chat, calls, SLA:
+test_api_answers_more; taking mail in again and sending it again, with real SMTP servers:
+tests/channels/test_mail_desk_api.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from kefu.adapters.mail_transport import LogTransport
 from kefu.bootstrap import App
-from kefu.web import schemas, schemas_out
+from kefu.web import schemas, schemas_mail, schemas_out
 from kefu.web.api_evidence import EVIDENCE_TYPES
 from kefu.worker import run_once
 from tests.builders import COMPLAINT_TEXTS, PASSWORD, an_order
+from tests.channels.conftest import relay_mail, take_in
+from tests.channels.test_mail_send_failures import utf8_mail
 from tests.web.openapi_check import documented, fits, resolve
 
 H = dict[str, dict[str, str]]
@@ -74,7 +79,7 @@ def test_every_success_of_every_api_operation_documents_its_body(spec: dict[str,
                         assert resolve(spec, schema).get("properties"), (method, path, status)
                     else:
                         assert schema == {"type": "string", "format": "binary"}, (method, path)
-    assert operations >= 44
+    assert operations >= 47
 
 
 def test_the_evidence_download_is_documented_as_the_files_own_types(
@@ -244,3 +249,24 @@ def test_screening_answers_as_documented(
     )
     path = "/api/v1/staff/{username}/availability"
     fits(spec, "put", path, duty, schemas_out.AvailabilityOut)
+
+
+def test_mail_failures_answer_as_documented(
+    app: App, client: TestClient, headers: H, spec: dict[str, Any]
+) -> None:
+    failures = "/api/v1/mail/failures"
+    out = schemas_mail.MailFailuresOut
+    empty = fits(spec, "get", failures, client.get(failures, headers=headers["admin"]), out)
+    assert empty == {"inbound": [], "outbound": []}
+    # A reply to an address no domain name can hold is given up without any server.
+    opened = take_in(app, utf8_mail(f"li@{'例' * 64}.中国", "<unreachable@example.cn>"))
+    relay_mail(app, LogTransport())
+    listed = client.get(failures, headers=headers["supervisor"])
+    (given_up,) = fits(spec, "get", failures, listed, out)["outbound"]
+    assert (given_up["case_number"], given_up["reason"]) == (opened.case_number, "bad_address")
+    for path, model in (
+        ("/api/v1/mail/inbound/{mail_id}/retake", schemas_mail.RetakeOut),
+        ("/api/v1/mail/outbound/{mail_id}/resend", schemas_mail.ResendOut),
+    ):
+        answer = spec["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]
+        assert answer["schema"] == {"$ref": f"#/components/schemas/{model.__name__}"}

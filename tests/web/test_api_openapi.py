@@ -39,6 +39,8 @@ CONFLICTS = {
     ("post", "/api/v1/sla/cases/{number}/clocks/pause"),
     ("post", "/api/v1/sla/cases/{number}/clocks/resume"),
     ("post", "/api/v1/sla/cases/{number}/suspension/acceptance-proof"),
+    ("post", "/api/v1/mail/inbound/{mail_id}/retake"),
+    ("post", "/api/v1/mail/outbound/{mail_id}/resend"),
 }
 
 

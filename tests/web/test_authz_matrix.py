@@ -334,6 +334,18 @@ MATRIX: list[tuple[str, Request, dict[str, int]]] = [
         lambda n: ("GET", "/api/v1/chats", {}),
         {r: (403 if r in ("seller", "other_seller") else 200) for r in ROLES},
     ),
+    # Mail that failed (docs/email-channel.md): supervisors and admins only; no mail #999999.
+    ("mail failures", lambda n: ("GET", "/api/v1/mail/failures", {}), _SUPERVISORS_ONLY),
+    (
+        "retake mail",
+        lambda n: ("POST", "/api/v1/mail/inbound/999999/retake", {}),
+        {r: (404 if v == 200 else v) for r, v in _SUPERVISORS_ONLY.items()},
+    ),
+    (
+        "resend mail",
+        lambda n: ("POST", "/api/v1/mail/outbound/999999/resend", {}),
+        {r: (404 if v == 200 else v) for r, v in _SUPERVISORS_ONLY.items()},
+    ),
     # Search (full text): everyone may search; what each finds is scoped (test_api_search.py).
     ("search", lambda n: ("GET", "/api/v1/search?q=" + n, {}), dict.fromkeys(ROLES, 200)),
 ]

@@ -245,7 +245,7 @@ _NO_FORM_TO_SHOW = {"/logout"}
 def test_every_page_form_answers_a_nul_itself(client: TestClient, aims: dict[str, str]) -> None:
     # Walks the routes, so a form added later is held to the same rule: a NUL in any field
     # (here one the form does not take) is the page's own refusal, never the plain page.
-    aim = {"number": aims["case"], "session_id": aims["chat"], "flag_id": "1"}
+    aim = {"number": aims["case"], "session_id": aims["chat"], "flag_id": "1", "mail_id": "1"}
     aim["username"] = "agent1"
     posts = [
         str(found.path)

@@ -19,6 +19,9 @@ INBOUND, OUTBOUND = "inbound", "outbound"
 # the intake treats the row as not there yet and its result replaces the row (`MailRepo.add`).
 RETAKING = "retaking"
 GIVEN_UP_REASON = "intake_failed"  # services/mail_retry.INTAKE_FAILED
+# Verdict of a given-up outgoing mail once sent again by hand (services/mail_resend): another
+# outbox row, so another mail and Message-ID, sends it; this row keeps who and when in `detail`.
+RESENT = "resent"
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,17 @@ class MailRepo:
         self.conn.execute(
             update(mail_messages).where(mail_messages.c.message_id == message_id).values(**values)
         )
+
+    def begin_resend(self, mail_id: int, detail: str) -> bool:
+        """Mark a given-up outgoing mail as sent again, with `detail`; False when it is not
+        given up (any more: someone else sent it again first)."""
+        m = mail_messages
+        marked = self.conn.execute(
+            update(m)
+            .where(m.c.id == mail_id, m.c.direction == OUTBOUND, m.c.verdict == "failed")
+            .values(verdict=RESENT, detail=detail)
+        )
+        return marked.rowcount == 1
 
     def outbound_failed(self, limit: int = 100) -> list[MailRecord]:
         """Outgoing mail given up (verdict failed), most recent first."""

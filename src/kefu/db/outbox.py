@@ -23,7 +23,24 @@ class OutboxRow:
     attempts: int
 
 
-_ADD = RowInsert(outbox, ("topic", "case_id", "payload", "created_at", "available_at", "attempts"))
+_COLUMNS = ("topic", "case_id", "payload", "created_at", "available_at", "attempts")
+_ADD = RowInsert(outbox, _COLUMNS)
+_ADD_ID = RowInsert(outbox, _COLUMNS, returning_id=True)
+
+
+def _row(r: Any) -> OutboxRow:
+    return OutboxRow(r["id"], r["topic"], r["case_id"], dict(r["payload"]), r["attempts"])
+
+
+def _new(topic: str, case_id: int | None, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "topic": topic,
+        "case_id": case_id,
+        "payload": payload,
+        "created_at": now,
+        "available_at": now,
+        "attempts": 0,
+    }
 
 
 class OutboxRepo:
@@ -31,17 +48,19 @@ class OutboxRepo:
         self.conn = conn
 
     def add(self, topic: str, case_id: int | None, payload: dict[str, Any], now: datetime) -> None:
-        _ADD(
-            self.conn,
-            {
-                "topic": topic,
-                "case_id": case_id,
-                "payload": payload,
-                "created_at": now,
-                "available_at": now,
-                "attempts": 0,
-            },
-        )
+        _ADD(self.conn, _new(topic, case_id, payload, now))
+
+    def add_one(
+        self, topic: str, case_id: int | None, payload: dict[str, Any], now: datetime
+    ) -> int:
+        """Add a row and hand back its id (a mail sent again names the row that sends it)."""
+        new_id = _ADD_ID(self.conn, _new(topic, case_id, payload, now))
+        assert new_id is not None
+        return new_id
+
+    def get(self, row_id: int) -> OutboxRow | None:
+        found = self.conn.execute(select(outbox).where(outbox.c.id == row_id)).mappings().first()
+        return _row(found) if found is not None else None
 
     def claim(
         self, *, batch: int, worker_id: str, now: datetime, lease: timedelta
@@ -66,10 +85,7 @@ class OutboxRepo:
         rows = self.conn.execute(
             select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)
         ).mappings()
-        return [
-            OutboxRow(r["id"], r["topic"], r["case_id"], dict(r["payload"]), r["attempts"])
-            for r in rows
-        ]
+        return [_row(r) for r in rows]
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
         self.conn.execute(
@@ -102,10 +118,7 @@ class OutboxRepo:
         rows = self.conn.execute(
             select(outbox).where(outbox.c.case_id == case_id).order_by(outbox.c.id)
         ).mappings()
-        return [
-            OutboxRow(r["id"], r["topic"], r["case_id"], dict(r["payload"]), r["attempts"])
-            for r in rows
-        ]
+        return [_row(r) for r in rows]
 
 
 class NotificationRepo:

@@ -30,7 +30,8 @@ mail_messages = Table(
     Column("raw_sha256", String(64), nullable=False),
     Column("raw_size", Integer, nullable=False),
     # inbound: case_opened | case_rejected | threaded | ignored | rejected | retaking (a given-up
-    # mail being taken in again by hand); outbound: queued | sent | logged | failed
+    # mail being taken in again by hand); outbound: queued | sent | logged | failed | resent (a
+    # failed mail sent again by hand, as another mail)
     Column("verdict", String(20), nullable=False),
     Column("reason", String(40), nullable=False, server_default=""),
     Column("detail", Text, nullable=False, server_default=""),

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     EXPORT_OVERRIDES = "export_overrides"  # category corrections as retraining data
     REVIEW_BUYER_FLAGS = "review_buyer_flags"  # buyers with repeated rejected cases
     MANAGE_AVAILABILITY = "manage_availability"  # who is on duty, shifts (auto-assignment)
+    MANAGE_MAIL = "manage_mail"  # see failing mail; take it in again, send a reply again
 
 
 _EVERYONE = {B, S, A, T, SV, AD, SYS}
@@ -78,6 +79,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.EXPORT_OVERRIDES: frozenset({SV, AD}),
     Permission.REVIEW_BUYER_FLAGS: frozenset({SV, AD}),
     Permission.MANAGE_AVAILABILITY: frozenset({SV, AD}),
+    Permission.MANAGE_MAIL: frozenset({SV, AD, SYS}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -219,10 +220,28 @@ def _draft(uow: UnitOfWork, row: OutboxRow) -> _Draft:
     return _Draft(number, case_id, to, subject, body, in_reply_to, refs, automatic)
 
 
-def _message_id(row: OutboxRow, number: str, mail: MailConfig) -> str:
-    # The id derives from the outbox row: a retried send carries the same Message-ID, so the
-    # buyer's client shows one mail and our record of it is written once.
-    return f"<kefu.{row.id}.{number or 'answer'}@{mail.domain}>"
+def message_id_for(row_id: int, number: str, mail: MailConfig) -> str:
+    """The Message-ID of the mail the outbox row `row_id` sends.
+
+    It derives from the row: a retried send carries the same Message-ID, so the buyer's client
+    shows one mail and our record of it is written once."""
+    return f"<kefu.{row_id}.{number or 'answer'}@{mail.domain}>"
+
+
+_OUR_MESSAGE_ID = re.compile(r"^<kefu\.(\d+)\.")
+
+
+def outbox_row_of(message_id: str) -> int | None:
+    """The outbox row that sent a mail of ours, as its Message-ID names it (whatever our domain
+    was then), or None for another's Message-ID."""
+    found = _OUR_MESSAGE_ID.match(message_id)
+    return int(found.group(1)) if found else None
+
+
+def recipient(uow: UnitOfWork, row: OutboxRow) -> str:
+    """Where the row's mail would go if it were sent now (within the caller's `with uow`): the
+    sender of the case's last inbound mail, else its contact email; `to` for a case-less answer."""
+    return _draft(uow, row).to
 
 
 def _build(draft: _Draft, message_id: str, mail: MailConfig) -> EmailMessage:
@@ -268,7 +287,7 @@ def send_outbox_mail(
     if not draft.to:
         log.warning("mail_without_recipient", outbox_id=row.id)
         return None
-    message_id = _message_id(row, draft.number, mail)
+    message_id = message_id_for(row.id, draft.number, mail)
     kind = str(row.payload.get("kind", ""))
     out = Outgoing(message_id, draft.case_id, draft.to, draft.subject, kind)
     attempts = row.attempts + 1  # this one included

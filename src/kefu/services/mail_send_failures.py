@@ -69,7 +69,8 @@ def give_up_sending(
     error = showable(error[:_ERROR_CHARS])  # an SMTP reply is text from outside
     zh, en = reason_text(reason, attempts)
     detail = json.dumps(
-        {"kind": out.kind, "error": error, "attempts": attempts}, ensure_ascii=False
+        {"kind": out.kind, "error": error, "attempts": attempts, "given_up_at": now.isoformat()},
+        ensure_ascii=False,
     )
     with uow:
         mail = uow.channels.mail

@@ -28,6 +28,7 @@ from kefu.web import (
     api_chat,
     api_evidence,
     api_intake,
+    api_mail,
     api_orders,
     api_search,
     api_sla,
@@ -35,6 +36,7 @@ from kefu.web import (
     pages_calls,
     pages_chat,
     pages_console,
+    pages_mail,
 )
 from kefu.web.auth import TokenCache
 from kefu.web.errors import (
@@ -166,11 +168,13 @@ def create_app(app: App) -> FastAPI:
     api.include_router(api_sla.router)
     api.include_router(api_calls.router)  # phone channel (issue 3)
     api.include_router(api_chat.router)  # chat channel (issue 3)
+    api.include_router(api_mail.router)  # mail that failed: list, take in again, send again
     api.include_router(api_search.router)  # full-text search over cases
     api.include_router(pages.router)
     api.include_router(pages_calls.router)  # the phone channel's console page
     api.include_router(pages_console.router)  # category, assignment, flags, duty
     api.include_router(pages_chat.router)  # the chat channel's pages (buyer and staff)
+    api.include_router(pages_mail.router)  # mail failures, for supervisors and admins
     static = Path(__file__).parent / "static"
     api.mount("/static", StaticFiles(directory=static), name="static")
 

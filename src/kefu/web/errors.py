@@ -251,6 +251,20 @@ _CONFLICTS = {
         "`no_matching_clock`: no clock in the state this needs (none running, none paused, "
         "not suspended awaiting proof); `clock_*` codes: the clock's own state refuses it."
     ),
+    "not_given_up": (
+        "`not_given_up`: the mail is not a given-up one (taken in or sent already, still "
+        "retried by itself, or someone else was first)."
+    ),
+    "raw_missing": "`raw_missing`: the mail's raw bytes are no longer stored.",
+    "key_changed": (
+        "`key_changed`: the mail's Message-ID now parses differently; the intake would record "
+        "it under another key."
+    ),
+    "address_unusable": (
+        "`address_unusable`: the address the mail would go to now can hold no mail; it "
+        "changes once the buyer writes from another address."
+    ),
+    "not_resendable": "`not_resendable`: what sent the mail is no longer kept.",
 }
 
 

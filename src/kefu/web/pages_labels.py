@@ -45,6 +45,17 @@ EVENT_LABEL = {
     "review_requested": "申请复核 review requested",
     "auto_answer": "自动回复 automatic answer",
 }
+# The mail failures page (pages_mail): an inbound mail's state, an outgoing mail's kind.
+MAIL_STATE_LABEL = {
+    "given_up": "已放弃 given up",
+    "retaking": "重新接收中 being retaken",
+    "retrying": "自动重试中 retried by itself",
+}
+MAIL_KIND_LABEL = {
+    "ack": "受理回执 acknowledgement",
+    "case_message": "客服回复 reply",
+    "auto_answer": "自动回复 automatic answer",
+}
 # What an action's free-text box asks for (workflow.TEXT_PARAM names the parameter).
 TEXT_PLACEHOLDER = {
     "reason": "原因 reason",
