@@ -127,6 +127,40 @@ def test_agent_reply_goes_out_threaded_and_the_answer_threads_back(
     assert len(buyer_mailbox.wait_for(2)) == 2  # the buyer's own message is not mailed back
 
 
+def test_a_reply_goes_to_the_buyer_not_to_a_stranger_or_a_bounce_that_wrote_last(
+    app: App, buyer_mailbox: Mailbox
+) -> None:
+    # Anyone who knows a case number can mail it (kept as an internal note), and auto-replies
+    # and bounces to our mail are kept too: none of them may receive the next agent reply.
+    agent = a_user(app, "agent1", "agent")
+    number = take_in(app, a_mail(message_id="<orig@example.com>")).case_number or ""
+    stranger = a_mail(
+        sender="x@evil.example", subject=f"[{number}] 我也要", message_id="<evil@evil.example>"
+    )
+    assert take_in(app, stranger).reason == "non_party"
+    auto = a_mail(
+        sender="robot@auto.example",
+        subject=f"自动回复: [{number}] 耳机坏了",
+        message_id="<auto@auto.example>",
+    )
+    assert take_in(app, auto).verdict == "ignored"
+    post_message(
+        app.uow(),
+        actor=agent,
+        number=number,
+        body="您好，请提供照片。",
+        internal=False,
+        now=app.clock.now(),
+    )
+    relay_mail(app, SmtpTransport("127.0.0.1", buyer_mailbox.port))
+    _ack, reply = buyer_mailbox.wait_for(2)
+    assert reply["To"] == "buyer@example.com"
+    assert reply["In-Reply-To"] == "<orig@example.com>"
+    # Other people's Message-IDs are theirs: not handed to the buyer in References either.
+    assert "evil.example" not in reply["References"]
+    assert "auto.example" not in reply["References"]
+
+
 def test_failed_send_is_retried_with_the_same_message_id(app: App, buyer_mailbox: Mailbox) -> None:
     take_in(app, a_mail(message_id="<retry@example.com>"))
     relay_mail(app, SmtpTransport("127.0.0.1", free_port(), timeout=2))  # nobody listens there

@@ -15,6 +15,17 @@ from kefu.db.schema import users
 from kefu.db.schema_channels import calls, mail_intake_failures, mail_messages
 
 INBOUND, OUTBOUND = "inbound", "outbound"
+# Verdicts of an inbound mail (stored on its row; services/mail_intake decides them) and of a
+# repeated delivery (not stored). CASE_REJECTED: the mail opened a case that screening refused
+# (reason = the screening code); REJECTED: the mail was invalid and opened no case ("invalid").
+CASE_OPENED, CASE_REJECTED, THREADED, IGNORED, REJECTED, DUPLICATE = (
+    "case_opened",
+    "case_rejected",
+    "threaded",
+    "ignored",
+    "rejected",
+    "duplicate",
+)
 # Verdict of a given-up inbound mail while it is taken in again by hand (services/mail_retake):
 # the intake treats the row as not there yet and its result replaces the row (`MailRepo.add`).
 RETAKING = "retaking"

@@ -11,10 +11,19 @@ from typing import Any
 
 from kefu.adapters.email_parser import ParsedEmail, parse_email, text_for_case
 from kefu.adapters.storage import BlobStorage
-from kefu.db.channels import INBOUND, RETAKING
+from kefu.db.channels import (
+    CASE_OPENED,
+    CASE_REJECTED,
+    DUPLICATE,
+    IGNORED,
+    INBOUND,
+    REJECTED,
+    RETAKING,
+    THREADED,
+)
 from kefu.domain.case import MAX_DESCRIPTION, Case
 from kefu.domain.errors import DomainError, FieldError, InvalidInput, NotFound
-from kefu.domain.types import SYSTEM_ACTOR, Actor, CaseKind, Channel, FeedbackType, Role, Visibility
+from kefu.domain.types import SYSTEM_ACTOR, CaseKind, Channel, FeedbackType, Visibility
 from kefu.services.cases import FileCaseInput, file_case
 from kefu.services.channel_filing import (
     SkippedFile,
@@ -23,21 +32,11 @@ from kefu.services.channel_filing import (
     store_evidence_files,
 )
 from kefu.services.mail_outbound import MailConfig, queue_auto_answer, screening_refusal
+from kefu.services.mail_parties import party_of
 from kefu.services.mail_retry import INTAKE_FAILED, record_failure
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
 
-# Verdicts of an inbound mail (stored on its row) and of a repeated delivery (not stored).
-# CASE_REJECTED: the mail opened a case that screening refused (reason = the screening code);
-# REJECTED: the mail was invalid and opened no case (reason "invalid").
-CASE_OPENED, CASE_REJECTED, THREADED, IGNORED, REJECTED, DUPLICATE = (
-    "case_opened",
-    "case_rejected",
-    "threaded",
-    "ignored",
-    "rejected",
-    "duplicate",
-)
 MAX_AUTO_ANSWERS_PER_DAY = 3  # per sender: a broken client re-sending empty mail gets 3, not 300
 # cases.contact_email and users.email hold this many characters, like the API's contact_email;
 # PostgreSQL refuses a longer value, which would fail the mail on every delivery.
@@ -232,19 +231,6 @@ def _post_staff_notes(
             case.post(SYSTEM_ACTOR, note, Visibility.INTERNAL, now)
 
 
-def _speaker(uow: UnitOfWork, case: Case, sender: str) -> Actor | None:
-    """The case party who wrote this mail (buyer by address, or the shop's seller), else None."""
-    for user_id in uow.channels.contacts.user_ids_with_email(sender) if sender else []:
-        user = uow.people.user_by_id(user_id)
-        if user.id == case.buyer_id:
-            return user.actor()
-        if Role.SELLER in user.roles and case.shop_id is not None and user.shop_id == case.shop_id:
-            return user.actor()
-    if sender and sender.lower() == case.contact_email.lower():
-        return uow.people.user_by_id(case.buyer_id).actor()
-    return None
-
-
 def _thread_reply(
     uow: UnitOfWork, storage: BlobStorage, stamp: _Stamp, case: Case, policy: CasePolicy
 ) -> IntakeResult:
@@ -255,7 +241,7 @@ def _thread_reply(
         case = uow.cases.get(case.id)  # type: ignore[arg-type]
         if not uow.channels.mail.add(**stamp.row(THREADED, case.id)):
             return IntakeResult(stamp.key, DUPLICATE, THREADED, case.number)
-        speaker = _speaker(uow, case, stamp.parsed.sender)
+        speaker = party_of(uow, case, stamp.parsed.sender)
         if speaker is None:
             note = (
                 f"来自非当事人 {stamp.parsed.sender or '(未知)'} 的邮件 / mail from a non-party:\n"

@@ -13,12 +13,13 @@ import structlog
 
 from kefu.adapters.email_out import LOOP_HEADER, Undeliverable, build_reply
 from kefu.adapters.storage import BlobStorage
-from kefu.db.channels import INBOUND, OUTBOUND, MailRecord
+from kefu.db.channels import CASE_OPENED, CASE_REJECTED, INBOUND, OUTBOUND, THREADED, MailRecord
 from kefu.db.outbox import OutboxRow
 from kefu.domain.case import Case
 from kefu.domain.errors import FieldError
 from kefu.domain.screening import Outcome, ReasonCode
 from kefu.domain.workflow import Status
+from kefu.services.mail_parties import party_of
 from kefu.services.mail_send_failures import (
     FAILED,
     MAX_SEND_ATTEMPTS,
@@ -180,10 +181,27 @@ def ack_body(uow: UnitOfWork, case: Case) -> str:
     return _rejected_ack_body(case.number, refusal)
 
 
-def _thread(mails: list[MailRecord]) -> tuple[MailRecord | None, list[str]]:
-    """The last inbound mail (what we answer) and every id of the case's mail, oldest first."""
-    last_in = next((m for m in reversed(mails) if m.direction == INBOUND), None)
-    return last_in, [m.message_id for m in mails]
+# Inbound mail a person wrote to us about the case (not ignored auto-replies or bounces).
+_FROM_A_PARTY = frozenset({CASE_OPENED, CASE_REJECTED, THREADED})
+
+
+def _thread(
+    uow: UnitOfWork, case: Case, mails: list[MailRecord]
+) -> tuple[MailRecord | None, list[str]]:
+    """The last mail a party of the case sent us (what we answer), and the ids of the thread the
+    buyer sees, oldest first: the parties' mail and ours.
+
+    Anyone who knows a case number can mail it (kept as an internal note), and auto-replies and
+    bounces to our mail are kept on the case too; answering "the last inbound mail" would send
+    the next reply, and the case's content, to them."""
+    thread = [
+        m
+        for m in mails
+        if m.direction != INBOUND
+        or (m.verdict in _FROM_A_PARTY and party_of(uow, case, m.peer) is not None)
+    ]
+    last_in = next((m for m in reversed(thread) if m.direction == INBOUND), None)
+    return last_in, [m.message_id for m in thread]
 
 
 @dataclass(frozen=True)
@@ -210,7 +228,7 @@ def _draft(uow: UnitOfWork, row: OutboxRow) -> _Draft:
         in_reply_to, refs, case_id = p.get("in_reply_to"), list(p.get("references") or []), None
     else:
         case = uow.cases.get_by_number(number)
-        last_in, refs = _thread(uow.channels.mail.for_case(case.id))  # type: ignore[arg-type]
+        last_in, refs = _thread(uow, case, uow.channels.mail.for_case(case.id))  # type: ignore[arg-type]
         case_id = case.id
         to = (last_in.peer if last_in else "") or case.contact_email
         subject = last_in.subject if last_in and last_in.subject else case.subject

@@ -9,19 +9,19 @@ import structlog
 
 from kefu.adapters.email_parser import parse_email
 from kefu.adapters.storage import BlobStorage
-from kefu.db.channels import INBOUND, MailFailure, MailRecord
-from kefu.domain.errors import DomainError, NotFound
-from kefu.domain.types import SYSTEM_ACTOR, Visibility
-from kefu.services.mail_intake import (
+from kefu.db.channels import (
     CASE_OPENED,
     CASE_REJECTED,
     IGNORED,
+    INBOUND,
     REJECTED,
     THREADED,
-    IntakeResult,
-    intake_mail,
-    message_key,
+    MailFailure,
+    MailRecord,
 )
+from kefu.domain.errors import DomainError, NotFound
+from kefu.domain.types import SYSTEM_ACTOR, Visibility
+from kefu.services.mail_intake import IntakeResult, intake_mail, message_key
 from kefu.services.mail_outbound import MailConfig
 from kefu.services.mail_retry import INTAKE_FAILED
 from kefu.services.policy import CasePolicy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from kefu.db.channels import GIVEN_UP_REASON, INBOUND, RETAKING
+from kefu.db.channels import GIVEN_UP_REASON, INBOUND, REJECTED, RETAKING
 from kefu.domain.text_faults import showable
 from kefu.services.unit_of_work import UnitOfWork
 
@@ -21,7 +21,6 @@ from kefu.services.unit_of_work import UnitOfWork
 MAX_FAILED_ATTEMPTS = 5
 RETRY_WINDOW = timedelta(hours=6)
 INTAKE_FAILED = GIVEN_UP_REASON  # reason of the rejected row of a mail given up
-_REJECTED = "rejected"  # mail_intake.REJECTED: a mail given up opened no case
 _ERROR_CHARS = 1000
 
 
@@ -74,7 +73,7 @@ def record_failure(
                 subject=subject,
                 raw_sha256=raw_sha256,
                 raw_size=raw_size,
-                verdict=_REJECTED,
+                verdict=REJECTED,
                 reason=INTAKE_FAILED,
                 detail=json.dumps(detail),
                 now=now,
