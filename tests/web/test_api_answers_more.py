@@ -12,6 +12,7 @@ from kefu.adapters.clock import FixedClock
 from kefu.bootstrap import App
 from kefu.web import schemas, schemas_out, schemas_sla
 from kefu.worker import run_once
+from tests.web.bodies import DRAFT
 from tests.web.openapi_check import fits
 
 H = dict[str, dict[str, str]]
@@ -29,16 +30,6 @@ CALL = {
     "duration_s": 185,
     "notes": "来电反映耳机右耳没有声音，已指导重新配对无效，要求换货。",
     "order_no": "DD0001",
-}
-DRAFT: dict[str, Any] = {
-    "policy_id": "complaint",
-    "match": {"kind": "complaint"},
-    "clocks": [
-        {"name": "first_response", "party": "platform", "measure": "calendar_hours", "amount": 6},
-        {"name": "first_contact", "party": "platform", "measure": "calendar_hours", "amount": 3},
-        {"name": "resolution", "party": "platform", "measure": "working_days", "amount": 5},
-    ],
-    "effective_from": "2026-12-02T00:00:00+08:00",
 }
 SLA = "/api/v1/sla"
 CLOCKS = SLA + "/cases/{number}/clocks"

@@ -10,17 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.builders import an_order
+from tests.web.bodies import FILING
 
 # Past the database's 64-bit integers (and, for versions, past its 32-bit ones).
 HUGE = 2**70
 PAST_INT32 = 2**31
-FILING = {
-    "kind": "complaint",
-    "order_no": "DD0001",
-    "subject": "屏幕有坏点",
-    "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
-    "contact_phone": "13812345678",
-}
 
 
 def _rejects(r: Any, field: str, status: int = 422) -> dict[str, Any]:

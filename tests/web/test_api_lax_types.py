@@ -10,29 +10,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.web.bodies import DRAFT, FILING
+
 H = dict[str, dict[str, str]]
-FILING = {
-    "kind": "complaint",
-    "order_no": "DD0001",
-    "subject": "屏幕有坏点",
-    "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
-    "contact_phone": "13812345678",
-}
 CALL = {
     "caller_number": "13812345678",
     "started_at": "2026-11-24T09:30:00+08:00",
     "duration_s": 185,
     "notes": "来电反映耳机右耳没有声音，要求换货。",
-}
-DRAFT: dict[str, Any] = {
-    "policy_id": "complaint",
-    "match": {"kind": "complaint"},
-    "clocks": [
-        {"name": "first_response", "party": "platform", "measure": "calendar_hours", "amount": 6},
-        {"name": "first_contact", "party": "platform", "measure": "calendar_hours", "amount": 3},
-        {"name": "resolution", "party": "platform", "measure": "working_days", "amount": 5},
-    ],
-    "effective_from": "2026-12-02T00:00:00+08:00",
 }
 OVERRIDE = {"calendar": "platform", "date": "2026-11-28", "working": True, "note": "调休"}
 NOT_AN_INT = ("int_type", "必须是整数", "must be an integer")

@@ -9,27 +9,11 @@ from fastapi.testclient import TestClient
 from kefu.web.errors import PROBLEM
 from kefu.web.schemas import Problem
 from tests.builders import an_order
+from tests.web.bodies import DRAFT, FILING
 from tests.web.openapi_check import check, resolve
 
 H = dict[str, dict[str, str]]
 REF = "#/components/schemas/Problem"
-FILING = {
-    "kind": "complaint",
-    "subject": "屏幕有坏点",
-    "order_no": "DD0001",
-    "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
-    "contact_phone": "13812345678",
-}
-DRAFT: dict[str, Any] = {
-    "policy_id": "complaint",
-    "match": {"kind": "complaint"},
-    "clocks": [
-        {"name": "first_response", "party": "platform", "measure": "calendar_hours", "amount": 6},
-        {"name": "first_contact", "party": "platform", "measure": "calendar_hours", "amount": 3},
-        {"name": "resolution", "party": "platform", "measure": "working_days", "amount": 5},
-    ],
-    "effective_from": "2026-12-02T00:00:00+08:00",  # past the 7-day notice from the suite's now
-}
 # The operations that can answer 409, and only they declare it.
 CONFLICTS = {
     ("post", "/api/v1/cases/{number}/actions/{action}"),

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi.testclient import TestClient
 
 from kefu.bootstrap import App
 from tests.builders import COMPLAINT_TEXTS
+from tests.web.bodies import DRAFT
 
 H = dict[str, dict[str, str]]
-DRAFT: dict[str, Any] = {
-    "policy_id": "complaint",
-    "match": {"kind": "complaint"},
-    "clocks": [
-        {"name": "first_response", "party": "platform", "measure": "calendar_hours", "amount": 6},
-        {"name": "first_contact", "party": "platform", "measure": "calendar_hours", "amount": 3},
-        {"name": "resolution", "party": "platform", "measure": "working_days", "amount": 5},
-    ],
-    # The suite's clock stands at Tuesday 2026-11-24 10:00 Shanghai.
-    "effective_from": "2026-12-02T00:00:00+08:00",
-    "note": "首次响应缩短到 6 小时 first response within 6 h",
-}
+DRAFT_WITH_NOTE = {**DRAFT, "note": "首次响应缩短到 6 小时 first response within 6 h"}
 COMPLAINT = {
     "kind": "complaint",
     "subject": "商品破损",
@@ -35,7 +24,7 @@ COMPLAINT = {
 def test_an_admin_drafts_previews_publishes_and_later_cases_get_the_new_version(
     client: TestClient, headers: H, app: App
 ) -> None:
-    made = client.post("/api/v1/sla/policies", json=DRAFT, headers=headers["admin"])
+    made = client.post("/api/v1/sla/policies", json=DRAFT_WITH_NOTE, headers=headers["admin"])
     assert made.status_code == 201, made.text
     assert (made.json()["version"], made.json()["status"]) == (2, "draft")
 
@@ -101,7 +90,7 @@ def test_policy_errors_are_422_problems_naming_the_field_in_both_languages(
 ) -> None:
     short = client.post(
         "/api/v1/sla/policies",
-        json={**DRAFT, "effective_from": "2026-11-27T00:00:00+08:00"},
+        json={**DRAFT_WITH_NOTE, "effective_from": "2026-11-27T00:00:00+08:00"},
         headers=headers["admin"],
     )
     assert short.status_code == 422
@@ -113,7 +102,7 @@ def test_policy_errors_are_422_problems_naming_the_field_in_both_languages(
     floor = client.post(
         "/api/v1/sla/policies",
         json={
-            **DRAFT,
+            **DRAFT_WITH_NOTE,
             "policy_id": "aftersales",
             "match": {"kind": "aftersales"},
             "clocks": [
@@ -128,7 +117,7 @@ def test_policy_errors_are_422_problems_naming_the_field_in_both_languages(
     ]
     naive = client.post(
         "/api/v1/sla/policies",
-        json={**DRAFT, "effective_from": "2026-12-10T00:00:00"},
+        json={**DRAFT_WITH_NOTE, "effective_from": "2026-12-10T00:00:00"},
         headers=headers["admin"],
     )
     assert naive.json()["fields"][0]["field"] == "effective_from"

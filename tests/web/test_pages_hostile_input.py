@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.web.bodies import FILING
 from tests.web.page_helpers import csrf, field_error, login
 
 # Past the database's 64-bit integers (and, for versions, past its 32-bit ones).
@@ -16,13 +17,6 @@ HUGE = 2**70
 PAST_INT32 = 2**31
 NUL = "a\x00b"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
-FILING = {
-    "kind": "complaint",
-    "order_no": "DD0001",
-    "subject": "屏幕有坏点",
-    "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
-    "contact_phone": "13812345678",
-}
 
 
 @dataclass(frozen=True)

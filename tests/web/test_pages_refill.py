@@ -13,19 +13,13 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from kefu.web.pages_base import PageRoute
+from tests.web.bodies import FILING
 from tests.web.page_helpers import field_error, login
 
 NUL = "a\x00b"
 # What the form shows again in place of the NUL: the rest of what was typed, kept.
 SHOWN = "a\ufffdb"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
-FILING = {
-    "kind": "complaint",
-    "order_no": "DD0001",
-    "subject": "屏幕有坏点",
-    "description": "收到的电视屏幕左上角有三个亮点，开机就能看到。",
-    "contact_phone": "13812345678",
-}
 
 
 @dataclass(frozen=True)
