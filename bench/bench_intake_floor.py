@@ -67,7 +67,20 @@ GROUPS = (1, 16, 64)
 Statement = tuple[str, str | None, Any]  # ("x" execute | "m" executemany | "c" commit, sql, params)
 
 
-class Recording(sqlite3.Connection):
+class _Records:
+    """execute/executemany that keep the statement and its parameters in Recording.log."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        Recording.log.append(("x", sql, _frozen(parameters)))
+        return super().execute(sql, parameters)  # type: ignore[misc]
+
+    def executemany(self, sql: str, rows: Any, /) -> Any:
+        rows = [_frozen(r) for r in rows]
+        Recording.log.append(("m", sql, rows))
+        return super().executemany(sql, rows)  # type: ignore[misc]
+
+
+class Recording(_Records, sqlite3.Connection):
     """A sqlite3 connection that keeps every statement it is sent, with its parameters."""
 
     log: ClassVar[list[Statement]] = []
@@ -75,31 +88,13 @@ class Recording(sqlite3.Connection):
     def cursor(self, factory: Any = None) -> Any:  # type: ignore[override]
         return super().cursor(factory or RecordingCursor)
 
-    def execute(self, sql: str, parameters: Any = (), /) -> Any:  # type: ignore[override]
-        Recording.log.append(("x", sql, _frozen(parameters)))
-        return super().execute(sql, parameters)
-
-    def executemany(self, sql: str, rows: Any, /) -> Any:  # type: ignore[override]
-        rows = [_frozen(r) for r in rows]
-        Recording.log.append(("m", sql, rows))
-        return super().executemany(sql, rows)
-
     def commit(self) -> None:
         Recording.log.append(("c", None, None))
         super().commit()
 
 
-class RecordingCursor(sqlite3.Cursor):
+class RecordingCursor(_Records, sqlite3.Cursor):
     """The cursors SQLAlchemy's ordinary execution path uses, recorded the same way."""
-
-    def execute(self, sql: str, parameters: Any = (), /) -> Any:  # type: ignore[override]
-        Recording.log.append(("x", sql, _frozen(parameters)))
-        return super().execute(sql, parameters)
-
-    def executemany(self, sql: str, rows: Any, /) -> Any:  # type: ignore[override]
-        rows = [_frozen(r) for r in rows]
-        Recording.log.append(("m", sql, rows))
-        return super().executemany(sql, rows)
 
 
 def _frozen(params: Any) -> Any:
