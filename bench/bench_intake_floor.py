@@ -312,6 +312,35 @@ def report(
         )
 
 
+def run(
+    *,
+    filings: int = 2000,
+    rounds: int = 3,
+    requests: int = 5000,
+    workers: int = 2,
+    concurrency: int = 16,
+    keep: Path | None = None,
+) -> None:
+    """Record, replay, measure over HTTP and print the report (bench.run_all calls this too)."""
+    started = time.perf_counter()
+    print(f"load average before the run: {os.getloadavg()[0]:.2f}")
+    snapshot, log, filed = record_filings(filings)
+    if filed != filings:
+        raise SystemExit(f"only {filed} of {filings} filings were accepted")
+    if keep:
+        keep.write_bytes(pickle.dumps((str(snapshot), log)))
+    print(
+        f"recorded {len(log)} statements for {filed} filings "
+        f"({time.perf_counter() - started:.0f} s); replaying"
+    )
+    replays = [replay(snapshot, log, filed, g) for g in GROUPS]
+    analysis_us = analysis_cpu_us()
+    bare_sql_us = bare_insert_sqlite_us()
+    print(f"over HTTP, {workers} process(es) each, {concurrency} clients:")
+    http = measure_over_http(rounds, requests, workers, concurrency)
+    report(replays, analysis_us, bare_sql_us, http, filed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--filings", type=int, default=2000)
@@ -321,23 +350,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--keep", type=Path, help="pickle the recording here")
     args = parser.parse_args()
-    started = time.perf_counter()
-    print(f"load average before the run: {os.getloadavg()[0]:.2f}")
-    snapshot, log, filed = record_filings(args.filings)
-    if filed != args.filings:
-        raise SystemExit(f"only {filed} of {args.filings} filings were accepted")
-    if args.keep:
-        args.keep.write_bytes(pickle.dumps((str(snapshot), log)))
-    print(
-        f"recorded {len(log)} statements for {filed} filings "
-        f"({time.perf_counter() - started:.0f} s); replaying"
+    run(
+        filings=args.filings,
+        rounds=args.rounds,
+        requests=args.requests,
+        workers=args.workers,
+        concurrency=args.concurrency,
+        keep=args.keep,
     )
-    replays = [replay(snapshot, log, filed, g) for g in GROUPS]
-    analysis_us = analysis_cpu_us()
-    bare_sql_us = bare_insert_sqlite_us()
-    print(f"over HTTP, {args.workers} process(es) each, {args.concurrency} clients:")
-    http = measure_over_http(args.rounds, args.requests, args.workers, args.concurrency)
-    report(replays, analysis_us, bare_sql_us, http, filed)
 
 
 if __name__ == "__main__":
