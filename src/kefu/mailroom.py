@@ -14,7 +14,9 @@ from kefu.adapters.imap_fetcher import FetchResult, fetch_new
 from kefu.adapters.mail_transport import LogTransport, SmtpTransport
 from kefu.adapters.smtp_receiver import start_smtp_receiver
 from kefu.bootstrap import App
-from kefu.services.mail_desk import one_line, short_error
+from kefu.domain.types import Actor
+from kefu.services import mail_desk
+from kefu.services.mail_desk import STATE_LABEL, one_line, short_error
 from kefu.services.mail_intake import IntakeResult, intake_mail
 from kefu.services.mail_outbound import MailConfig, MailTransport, mail_handler
 from kefu.services.mail_resend import Resent, resend_mail
@@ -93,6 +95,26 @@ def resend(app: App, mail_id: int, by: str) -> Resent:
     )
 
 
+def retake_as(app: App, actor: Actor, mail_id: int) -> Retake:
+    """`retake` by a supervisor or admin in the console (page or API), recorded as them."""
+    return mail_desk.retake(
+        app.uow(),
+        app.storage,
+        actor=actor,
+        mail_id=mail_id,
+        now=app.clock.now(),
+        policy=app.policy,
+        mail=mail_config(app),
+    )
+
+
+def resend_as(app: App, actor: Actor, mail_id: int) -> Resent:
+    """`resend` by a supervisor or admin in the console (page or API), recorded as them."""
+    return mail_desk.resend(
+        app.uow(), actor=actor, mail_id=mail_id, now=app.clock.now(), mail=mail_config(app)
+    )
+
+
 def _store(app: App, raw: bytes) -> None:
     take_in(app, raw)
 
@@ -138,11 +160,6 @@ def start_receiver(app: App, host: str, port: int) -> Controller:
 
 
 # What `kefu mail failures` and `kefu mail retake` print: zh-CN first, then English.
-_STATE = {
-    "given_up": "已放弃 given up",
-    "retaking": "重新接收中 being retaken",
-    "retrying": "自动重试中 retried by itself",
-}
 _VERDICT = {
     "case_opened": "已立案 a case was opened",
     "case_rejected": "已立案，但筛查未予受理 a case was opened, and screening refused it",
@@ -170,7 +187,7 @@ def failures_report(app: App, limit: int) -> list[str]:
         f, pad = mail.failure, " " * 7
         ref = f"#{mail.mail_id}" if mail.mail_id is not None else "-"
         lines += [
-            f"{ref:<6} {_STATE[mail.state]}  {mail.message_key}",
+            f"{ref:<6} {STATE_LABEL[mail.state]}  {mail.message_key}",
             f"{pad}发件人 from {f.peer or '-'} · 主题 subject {one_line(f.subject) or '-'}",
             f"{pad}失败 failures {f.attempts}，首次 first {_when(f.first_failed_at)}，"
             f"最近 last {_when(f.last_failed_at)}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -66,17 +67,21 @@ class MailFailure:
     retaken_by: str = ""
 
 
+class FailingState(StrEnum):
+    """Where an inbound mail whose intake failed stands, not taken in yet."""
+
+    RETRYING = "retrying"  # it comes again by itself; no mail row yet
+    GIVEN_UP = "given_up"  # its row says rejected / intake_failed
+    RETAKING = "retaking"  # a retake by hand that has not finished
+
+
 @dataclass(frozen=True)
 class FailingMail:
-    """An inbound mail whose intake failed and that is not taken in yet (`kefu mail failures`).
-
-    state: `retrying` (it comes again by itself; no mail row yet), `given_up` (its row says
-    rejected / intake_failed) or `retaking` (a retake by hand that has not finished).
-    """
+    """An inbound mail whose intake failed and that is not taken in yet (`kefu mail failures`)."""
 
     mail_id: int | None
     message_key: str
-    state: str
+    state: FailingState
     failure: MailFailure
 
 
@@ -257,7 +262,7 @@ class MailRepo:
         t, m = mail_intake_failures, mail_messages
         waiting = or_(
             m.c.id.is_(None),
-            and_(m.c.verdict == "rejected", m.c.reason == GIVEN_UP_REASON),
+            and_(m.c.verdict == REJECTED, m.c.reason == GIVEN_UP_REASON),
             m.c.verdict == RETAKING,
         )
         rows = self.conn.execute(
@@ -270,9 +275,11 @@ class MailRepo:
         found = []
         for r in rows:
             if r["mail_id"] is None:
-                state = "retrying"
+                state = FailingState.RETRYING
+            elif r["verdict"] == RETAKING:
+                state = FailingState.RETAKING
             else:
-                state = RETAKING if r["verdict"] == RETAKING else "given_up"
+                state = FailingState.GIVEN_UP
             found.append(FailingMail(r["mail_id"], r["message_key"], state, _failure(r)))
         return found
 

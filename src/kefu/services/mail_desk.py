@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kefu.adapters.storage import BlobStorage
-from kefu.db.channels import FailingMail, MailRecord
+from kefu.db.channels import FailingMail, FailingState, MailRecord
 from kefu.domain import rbac
 from kefu.domain.rbac import Permission
 from kefu.domain.types import Actor
@@ -18,7 +18,12 @@ from kefu.services.mail_send_failures import reason_text
 from kefu.services.policy import CasePolicy
 from kefu.services.unit_of_work import UnitOfWork
 
-GIVEN_UP, RETAKING, RETRYING = "given_up", "retaking", "retrying"  # FailingMail.state
+# What staff read for each state, zh-CN then English: the console page and the CLI alike.
+STATE_LABEL = {
+    FailingState.GIVEN_UP: "已放弃 given up",
+    FailingState.RETAKING: "重新接收中 being retaken",
+    FailingState.RETRYING: "自动重试中 retried by itself",
+}
 # What a listing shows of an error: the whole one stays in its row (mail_intake_failures,
 # mail_messages.detail).
 ERROR_CHARS = 300
@@ -42,7 +47,7 @@ class InboundFailure:
 
     mail_id: int | None  # None: no mail row yet (it is still retried by itself)
     message_id: str
-    state: str  # given_up | retaking | retrying
+    state: FailingState
     sender: str
     subject: str
     failures: int
@@ -56,7 +61,8 @@ class InboundFailure:
     @property
     def can_retake(self) -> bool:
         """A mail still retried comes again by itself; the others only when someone asks."""
-        return self.mail_id is not None and self.state in (GIVEN_UP, RETAKING)
+        waiting_for_someone = (FailingState.GIVEN_UP, FailingState.RETAKING)
+        return self.mail_id is not None and self.state in waiting_for_someone
 
 
 @dataclass(frozen=True)

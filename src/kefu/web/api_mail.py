@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from kefu import mailroom
 from kefu.bootstrap import App
 from kefu.domain.types import Actor
 from kefu.services import mail_desk
-from kefu.services.mail_outbound import MailConfig
 from kefu.services.mail_resend import Resent
 from kefu.services.mail_retake import Retake
 from kefu.web.auth import current_actor
@@ -24,10 +24,6 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 def _app(request: Request) -> App:
     app: App = request.app.state.kefu
     return app
-
-
-def mail_config(app: App) -> MailConfig:
-    return MailConfig(from_addr=app.settings.mail_from)
 
 
 def failures_out(found: mail_desk.MailFailures) -> dict[str, Any]:
@@ -120,17 +116,7 @@ def list_mail_failures(
 def retake_mail(mail_id: RowId, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Supervisors and admins: take a given-up inbound mail in again, now, from its stored raw
     bytes (as `kefu mail retake`); you are recorded as who did it."""
-    app = _app(request)
-    done = mail_desk.retake(
-        app.uow(),
-        app.storage,
-        actor=actor,
-        mail_id=mail_id,
-        now=app.clock.now(),
-        policy=app.policy,
-        mail=mail_config(app),
-    )
-    return retake_out(done)
+    return retake_out(mailroom.retake_as(_app(request), actor, mail_id))
 
 
 @router.post(
@@ -142,8 +128,4 @@ def resend_mail(mail_id: RowId, request: Request, actor: ActorDep) -> dict[str, 
     """Supervisors and admins: queue a given-up outgoing mail again (as `kefu mail resend`):
     the relay sends it to where the case's mail goes now, with the usual retry cap; an internal
     note on the case says who did it."""
-    app = _app(request)
-    done = mail_desk.resend(
-        app.uow(), actor=actor, mail_id=mail_id, now=app.clock.now(), mail=mail_config(app)
-    )
-    return resend_out(done)
+    return resend_out(mailroom.resend_as(_app(request), actor, mail_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kefu.services import mail_desk
+
 KIND_LABEL = {
     "complaint": "投诉 complaint",
     "dispute": "纠纷 dispute",
@@ -46,11 +48,7 @@ EVENT_LABEL = {
     "auto_answer": "自动回复 automatic answer",
 }
 # The mail failures page (pages_mail): an inbound mail's state, an outgoing mail's kind.
-MAIL_STATE_LABEL = {
-    "given_up": "已放弃 given up",
-    "retaking": "重新接收中 being retaken",
-    "retrying": "自动重试中 retried by itself",
-}
+MAIL_STATE_LABEL = mail_desk.STATE_LABEL
 MAIL_KIND_LABEL = {
     "ack": "受理回执 acknowledgement",
     "case_message": "客服回复 reply",

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from kefu import mailroom
 from kefu.bootstrap import App
 from kefu.domain.errors import DomainError, FieldError, PermissionDenied
 from kefu.domain.types import Actor
 from kefu.services import mail_desk
-from kefu.web.api_mail import mail_config
 from kefu.web.auth import optional_actor
 from kefu.web.form_posts import post_form
 from kefu.web.pages import error_list, login_redirect, render_page
@@ -89,15 +89,7 @@ def mail_failures(
 @router.post("/mail/inbound/{mail_id}/retake", response_class=HTMLResponse)
 def retake(request: Request, mail_id: RowId, csrf: Text = "") -> Response:
     def take_in(app: App, actor: Actor) -> str:
-        done = mail_desk.retake(
-            app.uow(),
-            app.storage,
-            actor=actor,
-            mail_id=mail_id,
-            now=app.clock.now(),
-            policy=app.policy,
-            mail=mail_config(app),
-        )
+        done = mailroom.retake_as(app, actor, mail_id)
         # Failing again is no refusal: the retake was made and recorded; the page says so.
         return f"{HERE}?still_fails={mail_id}" if done.failed_again else f"{HERE}?retaken={mail_id}"
 
@@ -110,9 +102,7 @@ def retake(request: Request, mail_id: RowId, csrf: Text = "") -> Response:
 @router.post("/mail/outbound/{mail_id}/resend", response_class=HTMLResponse)
 def resend(request: Request, mail_id: RowId, csrf: Text = "") -> Response:
     def send_again(app: App, actor: Actor) -> str:
-        mail_desk.resend(
-            app.uow(), actor=actor, mail_id=mail_id, now=app.clock.now(), mail=mail_config(app)
-        )
+        mailroom.resend_as(app, actor, mail_id)
         return f"{HERE}?resent={mail_id}"
 
     def refused(actor: Actor, exc: DomainError) -> Response:
