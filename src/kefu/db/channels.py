@@ -27,6 +27,9 @@ CASE_OPENED, CASE_REJECTED, THREADED, IGNORED, REJECTED, DUPLICATE = (
     "rejected",
     "duplicate",
 )
+# Verdicts of an outgoing mail: recorded before sending, then sent (or logged where no SMTP
+# server is configured), or given up (services/mail_send_failures).
+QUEUED, SENT, LOGGED, FAILED = "queued", "sent", "logged", "failed"
 # Verdict of a given-up inbound mail while it is taken in again by hand (services/mail_retake):
 # the intake treats the row as not there yet and its result replaces the row (`MailRepo.add`).
 RETAKING = "retaking"
@@ -238,7 +241,7 @@ class MailRepo:
         """Mark a given-up inbound mail (or one whose retake was cut short) as being retaken;
         False when it is neither (never given up, or taken in meanwhile)."""
         m = mail_messages
-        given_up = and_(m.c.verdict == "rejected", m.c.reason == GIVEN_UP_REASON)
+        given_up = and_(m.c.verdict == REJECTED, m.c.reason == GIVEN_UP_REASON)
         marked = self.conn.execute(
             update(m)
             .where(
@@ -300,7 +303,7 @@ class MailRepo:
         m = mail_messages
         marked = self.conn.execute(
             update(m)
-            .where(m.c.id == mail_id, m.c.direction == OUTBOUND, m.c.verdict == "failed")
+            .where(m.c.id == mail_id, m.c.direction == OUTBOUND, m.c.verdict == FAILED)
             .values(verdict=RESENT, detail=detail)
         )
         return marked.rowcount == 1
@@ -309,7 +312,7 @@ class MailRepo:
         """Outgoing mail given up (verdict failed), most recent first."""
         rows = self.conn.execute(
             select(mail_messages)
-            .where(mail_messages.c.direction == OUTBOUND, mail_messages.c.verdict == "failed")
+            .where(mail_messages.c.direction == OUTBOUND, mail_messages.c.verdict == FAILED)
             .order_by(mail_messages.c.id.desc())
             .limit(limit)
         ).mappings()
@@ -338,7 +341,7 @@ class MailRepo:
                 .where(
                     mail_messages.c.peer == peer[:200],
                     mail_messages.c.direction == INBOUND,
-                    mail_messages.c.verdict == "rejected",
+                    mail_messages.c.verdict == REJECTED,
                     mail_messages.c.created_at >= since,
                 )
             ).scalar_one()

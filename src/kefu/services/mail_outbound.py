@@ -13,7 +13,18 @@ import structlog
 
 from kefu.adapters.email_out import LOOP_HEADER, Undeliverable, build_reply
 from kefu.adapters.storage import BlobStorage
-from kefu.db.channels import CASE_OPENED, CASE_REJECTED, INBOUND, OUTBOUND, THREADED, MailRecord
+from kefu.db.channels import (
+    CASE_OPENED,
+    CASE_REJECTED,
+    FAILED,
+    INBOUND,
+    LOGGED,
+    OUTBOUND,
+    QUEUED,
+    SENT,
+    THREADED,
+    MailRecord,
+)
 from kefu.db.outbox import OutboxRow
 from kefu.domain.case import Case
 from kefu.domain.errors import FieldError
@@ -21,7 +32,6 @@ from kefu.domain.screening import Outcome, ReasonCode
 from kefu.domain.workflow import Status
 from kefu.services.mail_parties import party_of
 from kefu.services.mail_send_failures import (
-    FAILED,
     MAX_SEND_ATTEMPTS,
     SEND_FAILED,
     Outgoing,
@@ -32,7 +42,6 @@ from kefu.services.relay import GaveUp
 from kefu.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("kefu.mail")
-QUEUED, SENT, LOGGED = "queued", "sent", "logged"
 _FOOTER = (
     "\n\n——\n请直接回复本邮件，并保留主题中的案件号。\n"
     "Reply to this mail and keep the case number in the subject."

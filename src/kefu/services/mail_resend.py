@@ -9,11 +9,10 @@ from datetime import datetime
 import structlog
 
 from kefu.adapters.email_out import Undeliverable, smtp_address
-from kefu.db.channels import OUTBOUND, MailRecord
+from kefu.db.channels import FAILED, OUTBOUND, MailRecord
 from kefu.domain.errors import DomainError, NotFound
 from kefu.domain.types import SYSTEM_ACTOR, Visibility
 from kefu.services.mail_outbound import MailConfig, message_id_for, outbox_row_of, recipient
-from kefu.services.mail_send_failures import FAILED
 from kefu.services.notifications import MAIL_TOPIC
 from kefu.services.unit_of_work import UnitOfWork
 

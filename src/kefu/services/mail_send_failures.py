@@ -8,14 +8,13 @@ from datetime import datetime
 
 import structlog
 
-from kefu.db.channels import OUTBOUND
+from kefu.db.channels import FAILED, OUTBOUND
 from kefu.domain.text_faults import showable
 from kefu.domain.types import SYSTEM_ACTOR, Visibility
 from kefu.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("kefu.mail")
 
-FAILED = "failed"  # verdict of an outgoing mail given up
 SEND_FAILED = "send_failed"  # reason: every attempt failed for a reason that might have passed
 # A failure that may pass (no connection, 4xx, a login refused) is retried by the relay with its
 # backoff: 2 s doubling up to an hour, then hourly. The 35th attempt comes about 24 hours after
