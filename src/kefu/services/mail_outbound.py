@@ -203,11 +203,13 @@ def _thread(
     Anyone who knows a case number can mail it (kept as an internal note), and auto-replies and
     bounces to our mail are kept on the case too; answering "the last inbound mail" would send
     the next reply, and the case's content, to them."""
+    # A long thread repeats a handful of senders: ask who each is once, not once per mail.
+    peers = {m.peer for m in mails if m.direction == INBOUND and m.verdict in _FROM_A_PARTY}
+    parties = {peer for peer in peers if party_of(uow, case, peer) is not None}
     thread = [
         m
         for m in mails
-        if m.direction != INBOUND
-        or (m.verdict in _FROM_A_PARTY and party_of(uow, case, m.peer) is not None)
+        if m.direction != INBOUND or (m.verdict in _FROM_A_PARTY and m.peer in parties)
     ]
     last_in = next((m for m in reversed(thread) if m.direction == INBOUND), None)
     return last_in, [m.message_id for m in thread]
